@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memalloc: dataspaces, exported as dma-bufs.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/fcntl.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mount.h>
+#include <linux/overflow.h>
+#include <linux/scatterlist.h>
+#include <linux/shmem_fs.h>
+#include <linux/slab.h>
+
+#include "memalloc.h"
+
+MODULE_IMPORT_NS(DMA_BUF);
+
+/**
+ * DOC: dataspaces
+ *
+ * A dataspace is a dma-buf whose memory lives in a shmem file on a private
+ * tmpfs mount, as DRM drivers back their GEM objects: pages are allocated
+ * on first touch, zeroed, charged to the memory cgroup of the task that
+ * touches them, and mapped page-backed, so get_user_pages() users (O_DIRECT,
+ * io_uring) work on the mappings.
+ *
+ * A CPU mapping is a mapping of the shmem file itself (vma_set_file()), so
+ * it keeps the memory alive after the dataspace's last fd is closed; the
+ * memory goes back when the last fd, mapping and device attachment go.
+ */
+
+/**
+ * struct memalloc_ds - a dataspace
+ * @shmem: the backing file; its size is the dma-buf's, rounded to pages
+ * @size: the exact byte size asked for
+ * @flags: the MEMALLOC_* flags it was made with
+ */
+struct memalloc_ds {
+	struct file *shmem;
+	u64 size;
+	u32 flags;
+};
+
+static struct vfsmount *memalloc_mnt;
+
+static void memalloc_put_sgt_pages(struct sg_table *sgt)
+{
+	struct sg_page_iter iter;
+
+	for_each_sgtable_page(sgt, &iter, 0)
+		put_page(sg_page_iter_page(&iter));
+}
+
+static struct sg_table *memalloc_map_dma_buf(struct dma_buf_attachment *attach,
+					     enum dma_data_direction dir)
+{
+	struct memalloc_ds *ds = attach->dmabuf->priv;
+	pgoff_t i, npages = attach->dmabuf->size >> PAGE_SHIFT;
+	struct sg_table *sgt;
+	struct page **pages;
+	int ret;
+
+	pages = kvmalloc_array(npages, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return ERR_PTR(-ENOMEM);
+	/* A device needs every page: populate them and hold a reference. */
+	for (i = 0; i < npages; i++) {
+		pages[i] = shmem_read_mapping_page(ds->shmem->f_mapping, i);
+		if (IS_ERR(pages[i])) {
+			ret = PTR_ERR(pages[i]);
+			goto err_put_pages;
+		}
+	}
+
+	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
+	if (!sgt) {
+		ret = -ENOMEM;
+		goto err_put_pages;
+	}
+	ret = sg_alloc_table_from_pages(sgt, pages, npages, 0,
+					npages << PAGE_SHIFT, GFP_KERNEL);
+	if (ret)
+		goto err_free_sgt;
+	ret = dma_map_sgtable(attach->dev, sgt, dir, 0);
+	if (ret)
+		goto err_free_table;
+	kvfree(pages);
+	return sgt;
+
+err_free_table:
+	sg_free_table(sgt);
+err_free_sgt:
+	kfree(sgt);
+err_put_pages:
+	while (i--)
+		put_page(pages[i]);
+	kvfree(pages);
+	return ERR_PTR(ret);
+}
+
+static void memalloc_unmap_dma_buf(struct dma_buf_attachment *attach,
+				   struct sg_table *sgt,
+				   enum dma_data_direction dir)
+{
+	dma_unmap_sgtable(attach->dev, sgt, dir, 0);
+	memalloc_put_sgt_pages(sgt);
+	sg_free_table(sgt);
+	kfree(sgt);
+}
+
+static int memalloc_dma_buf_mmap(struct dma_buf *dmabuf,
+				 struct vm_area_struct *vma)
+{
+	struct memalloc_ds *ds = dmabuf->priv;
+	unsigned long end;
+
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (check_add_overflow(vma->vm_pgoff, vma_pages(vma), &end) ||
+	    end > dmabuf->size >> PAGE_SHIFT)
+		return -EINVAL;
+
+	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
+	vma_set_file(vma, ds->shmem);
+	return call_mmap(ds->shmem, vma);
+}
+
+static void memalloc_dma_buf_release(struct dma_buf *dmabuf)
+{
+	struct memalloc_ds *ds = dmabuf->priv;
+
+	fput(ds->shmem);
+	kfree(ds);
+}
+
+static const struct dma_buf_ops memalloc_dma_buf_ops = {
+	.map_dma_buf = memalloc_map_dma_buf,
+	.unmap_dma_buf = memalloc_unmap_dma_buf,
+	.mmap = memalloc_dma_buf_mmap,
+	.release = memalloc_dma_buf_release,
+};
+
+static int memalloc_check_alloc(const struct memalloc_alloc *cmd, u64 *rounded)
+{
+	u64 end;
+
+	if (cmd->__reserved || cmd->flags & ~MEMALLOC_ALLOC_FLAGS_MASK ||
+	    cmd->fd_flags & ~O_CLOEXEC)
+		return -EINVAL;
+	if (cmd->align >= 64 || cmd->align > PUD_SHIFT)
+		return -EINVAL;
+	if (!cmd->length || check_add_overflow(cmd->length, PAGE_SIZE - 1, &end))
+		return -ERANGE;
+	/* Known flags this version cannot honour yet. */
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	*rounded = end & PAGE_MASK;
+	if (*rounded > (u64)totalram_pages() << PAGE_SHIFT)
+		return -ENOMEM;
+	return 0;
+}
+
+/**
+ * memalloc_ds_alloc() - MEMALLOC_ALLOC: make a dataspace and its fd
+ * @ucmd: the call, holding a struct memalloc_alloc
+ *
+ * The fd is installed only after the answer reached the caller, so a
+ * failed copy leaves no fd behind.
+ *
+ * Context: process context; sleeps.
+ * Return: 0 or a negative errno, as listed in the UAPI header.
+ */
+int memalloc_ds_alloc(struct memalloc_ucmd *ucmd)
+{
+	struct memalloc_alloc *cmd = ucmd->cmd;
+	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
+	struct memalloc_ds *ds;
+	struct dma_buf *dmabuf;
+	u64 rounded;
+	int fd, ret;
+
+	ret = memalloc_check_alloc(cmd, &rounded);
+	if (ret)
+		return ret;
+
+	ds = kzalloc(sizeof(*ds), GFP_KERNEL_ACCOUNT);
+	if (!ds)
+		return -ENOMEM;
+	ds->size = cmd->length;
+	ds->flags = cmd->flags;
+	ds->shmem = shmem_file_setup_with_mnt(memalloc_mnt, KBUILD_MODNAME,
+					      rounded, VM_NORESERVE);
+	if (IS_ERR(ds->shmem)) {
+		ret = PTR_ERR(ds->shmem);
+		goto err_free_ds;
+	}
+
+	fd = get_unused_fd_flags(cmd->fd_flags);
+	if (fd < 0) {
+		ret = fd;
+		goto err_put_shmem;
+	}
+
+	exp_info.ops = &memalloc_dma_buf_ops;
+	exp_info.size = rounded;
+	exp_info.flags = O_RDWR;
+	exp_info.priv = ds;
+	dmabuf = dma_buf_export(&exp_info);
+	if (IS_ERR(dmabuf)) {
+		ret = PTR_ERR(dmabuf);
+		goto err_put_fd;
+	}
+
+	cmd->out_fd = fd;
+	ret = memalloc_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret) {
+		put_unused_fd(fd);
+		/* The dma-buf owns the dataspace now; its release frees it. */
+		dma_buf_put(dmabuf);
+		return ret;
+	}
+	fd_install(fd, dmabuf->file);
+	return 0;
+
+err_put_fd:
+	put_unused_fd(fd);
+err_put_shmem:
+	fput(ds->shmem);
+err_free_ds:
+	kfree(ds);
+	return ret;
+}
+
+/**
+ * memalloc_ds_init() - mount the private tmpfs that backs dataspaces
+ *
+ * Context: module init.
+ * Return: 0 or a negative errno.
+ */
+int memalloc_ds_init(void)
+{
+	struct file_system_type *type = get_fs_type("tmpfs");
+	/* tmpfs edits its options in place: they must be writable. */
+	char opts[] = "huge=never";
+
+	if (!type)
+		return -ENODEV;
+	memalloc_mnt = vfs_kern_mount(type, SB_KERNMOUNT, KBUILD_MODNAME, opts);
+	if (IS_ERR(memalloc_mnt))
+		return PTR_ERR(memalloc_mnt);
+	return 0;
+}
+
+/**
+ * memalloc_ds_exit() - drop the private tmpfs
+ *
+ * Files still mapped keep their superblock alive until their last unmap.
+ *
+ * Context: module exit.
+ */
+void memalloc_ds_exit(void)
+{
+	kern_unmount(memalloc_mnt);
+}

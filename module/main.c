@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memalloc: the /dev/memalloc char device and its ioctl dispatcher.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/uaccess.h>
+
+#include "memalloc.h"
+
+/**
+ * DOC: ioctl dispatch
+ *
+ * Every command is a row of memalloc_ioctl_ops: the smallest struct size it
+ * accepts (the first version of its struct), the size the kernel knows, and
+ * the handler. memalloc_ioctl() reads the caller's leading size field, checks
+ * it against the minimum (EINVAL), copies the struct with
+ * copy_struct_from_user() (E2BIG for a non-zero unknown tail) and hands the
+ * handler a kernel copy. Handlers write their answer back with
+ * memalloc_ucmd_respond().
+ */
+
+/**
+ * memalloc_ucmd_respond() - copy a command's answer back to the caller
+ * @ucmd: the call
+ * @len: the size of the kernel's struct
+ *
+ * Copies no more than the caller's struct holds.
+ *
+ * Context: process context, from an ioctl handler.
+ * Return: 0, or -EFAULT when the caller's struct is not writable.
+ */
+int memalloc_ucmd_respond(struct memalloc_ucmd *ucmd, size_t len)
+{
+	if (copy_to_user(ucmd->ubuf, ucmd->cmd, min_t(size_t, ucmd->user_size, len)))
+		return -EFAULT;
+	return 0;
+}
+
+static int memalloc_version(struct memalloc_ucmd *ucmd)
+{
+	struct memalloc_version *cmd = ucmd->cmd;
+
+	if (cmd->__reserved)
+		return -EINVAL;
+	cmd->out_api_version = MEMALLOC_API_VERSION;
+	cmd->out_alloc_flags = 0;
+	cmd->out_page_sizes = PAGE_SIZE;
+	return memalloc_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+union memalloc_cmd_buffer {
+	struct memalloc_version version;
+	struct memalloc_alloc alloc;
+};
+
+struct memalloc_ioctl_op {
+	unsigned int ioctl_num;
+	u32 min_size;
+	u32 size;
+	int (*execute)(struct memalloc_ucmd *ucmd);
+};
+
+static const struct memalloc_ioctl_op memalloc_ioctl_ops[] = {
+	[MEMALLOC_CMD_VERSION] = {
+		.ioctl_num = MEMALLOC_VERSION,
+		.min_size = offsetofend(struct memalloc_version, out_page_sizes),
+		.size = sizeof(struct memalloc_version),
+		.execute = memalloc_version,
+	},
+	[MEMALLOC_CMD_ALLOC] = {
+		.ioctl_num = MEMALLOC_ALLOC,
+		.min_size = offsetofend(struct memalloc_alloc, out_fd),
+		.size = sizeof(struct memalloc_alloc),
+		.execute = memalloc_ds_alloc,
+	},
+};
+
+static long memalloc_ioctl(struct file *file, unsigned int cmd,
+			   unsigned long arg)
+{
+	const struct memalloc_ioctl_op *op;
+	union memalloc_cmd_buffer buf;
+	struct memalloc_ucmd ucmd = {
+		.ubuf = (void __user *)arg,
+		.cmd = &buf,
+	};
+	unsigned int nr = _IOC_NR(cmd);
+	int ret;
+
+	if (nr >= ARRAY_SIZE(memalloc_ioctl_ops))
+		return -ENOTTY;
+	op = &memalloc_ioctl_ops[nr];
+	if (op->ioctl_num != cmd)
+		return -ENOTTY;
+
+	if (get_user(ucmd.user_size, (u32 __user *)ucmd.ubuf))
+		return -EFAULT;
+	if (ucmd.user_size < op->min_size)
+		return -EINVAL;
+	ret = copy_struct_from_user(&buf, op->size, ucmd.ubuf, ucmd.user_size);
+	if (ret)
+		return ret;
+	return op->execute(&ucmd);
+}
+
+static const struct file_operations memalloc_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = memalloc_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice memalloc_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "memalloc",
+	.fops = &memalloc_fops,
+	.mode = 0600,
+};
+
+static int __init memalloc_init(void)
+{
+	int ret;
+
+	BUILD_BUG_ON(sizeof(struct memalloc_version) != 24);
+	BUILD_BUG_ON(sizeof(struct memalloc_alloc) != 32);
+
+	ret = memalloc_ds_init();
+	if (ret)
+		return ret;
+	ret = misc_register(&memalloc_misc);
+	if (ret) {
+		memalloc_ds_exit();
+		return ret;
+	}
+	return 0;
+}
+
+static void __exit memalloc_exit(void)
+{
+	misc_deregister(&memalloc_misc);
+	memalloc_ds_exit();
+}
+
+module_init(memalloc_init);
+module_exit(memalloc_exit);
+
+MODULE_DESCRIPTION("Memory allocator handing out dataspaces as dma-buf fds");
+MODULE_LICENSE("GPL");

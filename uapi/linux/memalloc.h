@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * memalloc: dataspaces with guarantees, handed out as dma-buf fds.
+ */
+#ifndef _UAPI_LINUX_MEMALLOC_H
+#define _UAPI_LINUX_MEMALLOC_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+/**
+ * DOC: memalloc ioctl interface
+ *
+ * /dev/memalloc is a memory allocator in the sense of L4Re's Mem_alloc. Each
+ * allocation is a dataspace, returned as a dma-buf file descriptor: map it
+ * with mmap(MAP_SHARED), pass it on with fork() or SCM_RIGHTS, import it into
+ * any dma-buf importer, and close() it to drop it. The memory lives while any
+ * fd, mapping or device attachment holds it.
+ *
+ * Every ioctl takes a pointer to a struct whose first field, @size, is the
+ * size of the struct as the caller knows it. The kernel reads the leading
+ * @size bytes: a caller built against an older header passes a smaller size,
+ * a newer one a larger size whose extra bytes must then be zero. Fields named
+ * __reserved must be zero. Output fields are named out_*.
+ *
+ * Errors common to every ioctl:
+ *
+ * - ENOTTY: unknown ioctl command.
+ * - EINVAL: @size smaller than the first version of the struct, a non-zero
+ *   __reserved field, or an unknown bit in a flags field.
+ * - E2BIG: @size larger than the struct the kernel knows, with a non-zero
+ *   byte in the part the kernel does not know.
+ * - EFAULT: the struct is not readable or writable at the given address.
+ *
+ * The errors of each command are listed with it.
+ */
+
+#define MEMALLOC_TYPE 0xB8
+
+/* The API version this header describes; MEMALLOC_VERSION reports the kernel's. */
+#define MEMALLOC_API_VERSION 1
+
+/*
+ * Allocation flags, with L4Re's values (L4Re::Mem_alloc::Mem_alloc_flags).
+ * memalloc's own flags start at bit 8.
+ */
+#define MEMALLOC_CONTINUOUS	0x01	/* physically contiguous */
+#define MEMALLOC_PINNED		0x02	/* eager, never swapped or migrated */
+#define MEMALLOC_SUPER_PAGES	0x04	/* backed by huge pages */
+#define MEMALLOC_ALLOC_FLAGS_MASK (MEMALLOC_CONTINUOUS | MEMALLOC_PINNED | \
+				   MEMALLOC_SUPER_PAGES)
+
+enum {
+	MEMALLOC_CMD_VERSION = 0x00,
+	MEMALLOC_CMD_ALLOC = 0x01
+};
+
+/**
+ * struct memalloc_version - MEMALLOC_VERSION: what this kernel offers
+ * @size: sizeof(struct memalloc_version)
+ * @__reserved: must be 0
+ * @out_api_version: the kernel's MEMALLOC_API_VERSION
+ * @out_alloc_flags: the allocation flags this kernel can honour
+ * @out_page_sizes: the backing page sizes it can use; bit n set means 2^n bytes
+ *
+ * The handshake: a program checks @out_api_version and @out_alloc_flags
+ * before it relies on a feature. A flag absent from @out_alloc_flags is
+ * refused by MEMALLOC_ALLOC with EOPNOTSUPP.
+ */
+struct memalloc_version {
+	__u32 size;
+	__u32 __reserved;
+	__u32 out_api_version;
+	__u32 out_alloc_flags;
+	__aligned_u64 out_page_sizes;
+};
+
+#define MEMALLOC_VERSION _IO(MEMALLOC_TYPE, MEMALLOC_CMD_VERSION)
+
+/**
+ * struct memalloc_alloc - MEMALLOC_ALLOC: allocate a dataspace
+ * @size: sizeof(struct memalloc_alloc)
+ * @flags: MEMALLOC_CONTINUOUS, MEMALLOC_PINNED, MEMALLOC_SUPER_PAGES
+ * @length: the dataspace's size in bytes, kept exactly; memory is handed
+ *          out (and may be mapped) in whole pages
+ * @align: log2 of the alignment; raised to at least the page size
+ * @fd_flags: flags for the new fd: 0 or O_CLOEXEC
+ * @__reserved: must be 0
+ * @out_fd: the new dataspace's dma-buf fd
+ *
+ * With no flag the dataspace is lazy: no memory is taken until a page is
+ * first touched, and every page reads as zero until written.
+ *
+ * Errors: ERANGE (@length is 0, or overflows when rounded up to pages),
+ * ENOMEM (more than can ever be had), EINVAL (unknown bit in @flags or
+ * @fd_flags, @align of 64 or more or larger than the machine can honour),
+ * EOPNOTSUPP (a flag this kernel cannot honour, see MEMALLOC_VERSION),
+ * EMFILE (no free fd).
+ */
+struct memalloc_alloc {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 length;
+	__u32 align;
+	__u32 fd_flags;
+	__u32 __reserved;
+	__s32 out_fd;
+};
+
+#define MEMALLOC_ALLOC _IO(MEMALLOC_TYPE, MEMALLOC_CMD_ALLOC)
+
+#endif /* _UAPI_LINUX_MEMALLOC_H */
