@@ -1,0 +1,24 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Show a person what memalloc does. Needs /dev/memalloc (the module loaded)
+# and the memalloc tool (MEMALLOC_TOOL, default: tools/memalloc beside this).
+tool=${MEMALLOC_TOOL:-$(dirname "$0")/memalloc}
+
+run() {
+	echo "\$ memalloc $*"
+	"$tool" "$@"
+	echo
+}
+
+ls -l /dev/memalloc
+echo
+run info
+run alloc 4096
+run alloc 10000001
+run alloc 64M
+run alloc 1G
+run alloc 16M --contiguous
+run alloc 1M --pinned
+run alloc 4M --super-pages --align 21
+run alloc 0
+run alloc 4K --align 40
