@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memalloc selftests: the device, the handshake, lazy dataspaces and the
+ * ioctl ABI rules.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <linux/memalloc.h>
+
+#include "kselftest_harness.h"
+#include "memalloc.h"
+#include "util.h"
+
+TEST(device_node_is_0600_char_device)
+{
+	struct stat st;
+
+	ASSERT_EQ(0, stat(MEMALLOC_DEV, &st));
+	EXPECT_TRUE(S_ISCHR(st.st_mode));
+	EXPECT_EQ(0600, st.st_mode & 07777);
+	EXPECT_EQ(0u, st.st_uid);
+}
+
+FIXTURE(dev) {
+	int fd;
+	long page;
+};
+
+FIXTURE_SETUP(dev)
+{
+	self->fd = open(MEMALLOC_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	self->page = sysconf(_SC_PAGESIZE);
+}
+
+FIXTURE_TEARDOWN(dev)
+{
+	close(self->fd);
+}
+
+TEST_F(dev, version_handshake)
+{
+	struct memalloc_version v = { .size = sizeof(v) };
+
+	ASSERT_EQ(0, ioctl(self->fd, MEMALLOC_VERSION, &v));
+	EXPECT_EQ(MEMALLOC_API_VERSION, v.out_api_version);
+	EXPECT_EQ(0u, v.out_alloc_flags & ~MEMALLOC_ALLOC_FLAGS_MASK);
+	EXPECT_TRUE(v.out_page_sizes & self->page);
+	EXPECT_EQ(0u, v.out_page_sizes & (self->page - 1));
+}
+
+TEST_F(dev, lazy_alloc_is_a_dma_buf)
+{
+	char *name;
+	int fd;
+
+	fd = ds_alloc(self->fd, 3 * self->page + 1, 0, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	name = fdinfo_field(fd, "exp_name");
+	ASSERT_NE(NULL, name);
+	EXPECT_STREQ("memalloc", name);
+	free(name);
+	/* A dma-buf is as large as its pages: the byte size is rounded up. */
+	EXPECT_EQ(4 * self->page, lseek(fd, 0, SEEK_END));
+	close(fd);
+}
+
+TEST_F(dev, cloexec_honoured)
+{
+	int fd;
+
+	fd = ds_alloc(self->fd, self->page, 0, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	close(fd);
+	fd = ds_alloc(self->fd, self->page, 0, 0, 0);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	close(fd);
+}
+
+TEST_F(dev, map_reads_zero_and_keeps_writes)
+{
+	size_t len = 16 * self->page;
+	unsigned char *a, *b;
+	size_t i;
+	int fd;
+
+	fd = ds_alloc(self->fd, len, 0, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	a = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, a);
+	for (i = 0; i < len; i++)
+		ASSERT_EQ(0, a[i]);
+	for (i = 0; i < len; i++)
+		a[i] = (unsigned char)(i * 7 + 1);
+	/* A second mapping sees the same memory. */
+	b = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, b);
+	EXPECT_EQ(0, memcmp(a, b, len));
+	munmap(b, len);
+	munmap(a, len);
+	/* And a mapping made after every other one went away. */
+	b = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, b);
+	for (i = 0; i < len; i++)
+		ASSERT_EQ((unsigned char)(i * 7 + 1), b[i]);
+	munmap(b, len);
+	close(fd);
+}
+
+TEST_F(dev, map_private_refused)
+{
+	void *p;
+	int fd;
+
+	fd = ds_alloc(self->fd, self->page, 0, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, self->page, PROT_READ, MAP_PRIVATE, fd, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	close(fd);
+}
+
+TEST_F(dev, map_past_end_refused)
+{
+	void *p;
+	int fd;
+
+	fd = ds_alloc(self->fd, 2 * self->page, 0, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, 3 * self->page, PROT_READ, MAP_SHARED, fd, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	p = mmap(NULL, self->page, PROT_READ, MAP_SHARED, fd, 2 * self->page);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	/* The last page is still mappable. */
+	p = mmap(NULL, self->page, PROT_READ, MAP_SHARED, fd, self->page);
+	ASSERT_NE(MAP_FAILED, p);
+	munmap(p, self->page);
+	close(fd);
+}
+
+TEST_F(dev, mremap_growth_refused)
+{
+	void *p, *q;
+	int fd;
+
+	fd = ds_alloc(self->fd, 4 * self->page, 0, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, self->page, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	q = mremap(p, self->page, 2 * self->page, MREMAP_MAYMOVE);
+	EXPECT_EQ(MAP_FAILED, q);
+	EXPECT_EQ(EFAULT, errno);
+	munmap(p, self->page);
+	close(fd);
+}
+
+/* Lazy: nothing taken until touched; all of it back when fd and mapping go. */
+TEST_F(dev, lazy_memory_taken_on_touch_and_given_back)
+{
+	const long len = 64 << 20, slack = 8 << 20;
+	long base, untouched, touched, mapped, gone;
+	char *p;
+	int fd;
+
+	base = meminfo_kib("Shmem") << 10;
+	fd = ds_alloc(self->fd, len, 0, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	untouched = meminfo_kib("Shmem") << 10;
+	EXPECT_GT(base + slack, untouched);
+
+	memset(p, 0x5a, len);
+	touched = meminfo_kib("Shmem") << 10;
+	EXPECT_LE(base + len - slack, touched);
+
+	/* The mapping alone keeps the memory. */
+	close(fd);
+	mapped = meminfo_kib("Shmem") << 10;
+	EXPECT_LE(base + len - slack, mapped);
+	EXPECT_EQ(0x5a, p[len - 1]);
+
+	munmap(p, len);
+	gone = meminfo_kib("Shmem") << 10;
+	EXPECT_GT(base + slack, gone);
+}
+
+/* The dataspace outlives the allocator fd it came from. */
+TEST(outlives_device_fd)
+{
+	int dev, fd;
+	char *p;
+
+	dev = open(MEMALLOC_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dev);
+	fd = ds_alloc(dev, 4096, 0, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	close(dev);
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	p[0] = 1;
+	EXPECT_EQ(1, p[0]);
+	munmap(p, 4096);
+	close(fd);
+}
+
+TEST(library_alloc)
+{
+	struct memalloc_features f;
+	struct memalloc *ma;
+	int fd;
+
+	ASSERT_EQ(0, memalloc_open(&ma));
+	ASSERT_EQ(0, memalloc_features(ma, &f));
+	EXPECT_EQ(MEMALLOC_API_VERSION, f.api_version);
+	fd = memalloc_alloc_fd(ma, 8192, 0, 0);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	close(fd);
+	EXPECT_EQ(-ERANGE, memalloc_alloc_fd(ma, 0, 0, 0));
+	memalloc_close(ma);
+}
+
+TEST_HARNESS_MAIN
