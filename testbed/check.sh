@@ -1,0 +1,159 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The memalloc test command: static gates, then the selftests in a guest of
+# each kernel. Usage: check.sh [static] [stock] [debug] (default: all three).
+# Ends with "N passed, N failed, N skipped"; exits non-zero on any failure.
+set -o pipefail
+. "$(dirname "$0")/common.sh"
+
+"$TOP/testbed/deps.sh" || exit 1
+src=$(src_dir) || exit 1
+work=$TOP/build
+mkdir -p "$work"
+pass=0 fail=0 skip=0
+
+result() { # ok|fail|skip NAME [DETAIL]
+	case $1 in
+	ok) pass=$((pass + 1)); echo "ok - $2" ;;
+	skip) skip=$((skip + 1)); echo "ok - $2 # SKIP ${3:-}" ;;
+	*) fail=$((fail + 1)); echo "not ok - $2${3:+ # $3}" ;;
+	esac
+}
+
+gate() { # NAME COMMAND...: passes when COMMAND succeeds and prints nothing
+	local name=$1 out
+	shift
+	if out=$("$@" 2>&1) && [ -z "$out" ]; then
+		result ok "static: $name"
+	else
+		echo "$out" | sed 's/^/# /' | head -n 60
+		result fail "static: $name"
+	fi
+}
+
+quiet_make() { # make, printing only what is not the usual noise
+	local out rc
+	out=$(make -s "$@" 2>&1)
+	rc=$?
+	echo "$out" | grep -v -e '^Skipping BTF' -e '^$' || true
+	return $rc
+}
+
+run_static() {
+	local kdir=/lib/modules/$STOCK_RELEASE/build b=$work/static
+	local f ksrc=()
+	for f in "$TOP"/module/*.[ch]; do
+		case $f in *.mod.c) ;; *) ksrc+=("$f") ;; esac
+	done
+	rm -rf "$b" && mkdir -p "$b" && cp -a "$TOP/Kbuild" "$TOP/module" "$TOP/uapi" "$b/"
+	gate "sparse W=1 C=2 -Werror" quiet_make -C "$kdir" M="$b" W=1 C=2 KCFLAGS=-Werror
+	gate "checkpatch --strict" sh -c "'$src/scripts/checkpatch.pl' --no-tree --strict \
+		--quiet --show-types --ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f \
+		${ksrc[*]} '$TOP/uapi/linux/memalloc.h'"
+	gate "kernel-doc" "$src/scripts/kernel-doc" -none "${ksrc[@]}" "$TOP/uapi/linux/memalloc.h"
+	gate "uapi header alone, C90" gcc -std=c90 -pedantic-errors -Wall -Wextra -Werror \
+		-fsyntax-only -I"$TOP/uapi" -x c "$TOP/uapi/linux/memalloc.h"
+	gate "library -Wall -Wextra -Werror" make -s -C "$TOP/libmemalloc"
+}
+
+# build_payload NAME KDIR: the module built against KDIR, and the selftests.
+build_payload() {
+	local name=$1 kdir=$2 b=$work/$1 ko
+	rm -rf "$b" && mkdir -p "$b/payload/selftests/memalloc"
+	ko=$(build_module "$kdir" "$b/src") || return 1
+	cp "$ko" "$b/payload/"
+	make -s -C "$TOP/libmemalloc" >/dev/null &&
+	make -s -C "$TOP/selftests" KSRC="$src" install \
+		INSTALL_PATH="$b/payload/selftests/memalloc" >/dev/null || return 1
+	local ksft=$src/tools/testing/selftests
+	cp -a "$ksft/run_kselftest.sh" "$b/payload/selftests/"
+	mkdir -p "$b/payload/selftests/kselftest"
+	cp -a "$ksft"/kselftest/{runner.sh,prefix.pl,module.sh} "$b/payload/selftests/kselftest/"
+	make -s -C "$TOP/selftests" KSRC="$src" COLLECTION=memalloc emit_tests \
+		>"$b/payload/selftests/kselftest-list.txt"
+	cp "$TOP/testbed/guest-run.sh" "$b/payload/run"
+}
+
+# parse_results NAME RESULTS_LOG: count the KTAP results of every selftest.
+parse_results() {
+	local name=$1 log=$2 line in_prog=0 totals=0
+	while IFS= read -r line; do
+		case $line in
+		"# ok "*|"# not ok "*)
+			local t=${line#\# } st=ok
+			[ "${t#not ok}" != "$t" ] && st=fail
+			t=$(echo "$t" | sed -E 's/^(not )?ok [0-9]+ //')
+			case $t in
+			*"# SKIP"*) result skip "$name: ${t%% \# SKIP*}" "${t#*\# SKIP}" ;;
+			*) result $st "$name: $t" ;;
+			esac ;;
+		"# # Totals:"*) totals=1 ;;
+		"# selftests: "*) in_prog=1 totals=0 ;;
+		"not ok "*"selftests: "*)
+			[ $in_prog = 1 ] && [ $totals = 0 ] &&
+				result fail "$name: ${line#*selftests: }" "no results"
+			in_prog=0 ;;
+		"ok "*"selftests: "*) in_prog=0 ;;
+		esac
+	done <"$log"
+}
+
+REPORTS='WARNING:|BUG:|Oops|KASAN|UBSAN|INFO: possible|INFO: task .* blocked|list_(add|del) corruption|general protection fault|Kernel panic|Bad page state|kernel BUG|unable to handle'
+
+run_kernel() { # NAME KDIR IMAGE RELEASE APPEND TIMEOUT
+	local name=$1 kdir=$2 image=$3 release=$4 b=$work/$1
+	echo "# ---- $name kernel: $image"
+	if ! build_payload "$name" "$kdir"; then
+		result fail "$name: build module and selftests"
+		return
+	fi
+	GUEST_APPEND=$5 GUEST_TIMEOUT=$6 "$TOP/testbed/guest.sh" "$image" "$b/payload" \
+		"$b" $release
+	local rc=$? log=$b/results.log con=$b/console.log
+	sed 's/^/  /' "$log"
+	grep -q '^@@ insmod ok' "$log" && result ok "$name: insmod memalloc.ko" ||
+		result fail "$name: insmod memalloc.ko"
+	parse_results "$name" "$log"
+	grep -q '^@@ rmmod ok' "$log" && result ok "$name: rmmod after the tests" ||
+		result fail "$name: rmmod after the tests"
+	if [ $rc = 0 ] && grep -q '^@@ done' "$log"; then
+		result ok "$name: guest ran to the end"
+	else
+		tail -n 30 "$con" | sed 's/^/# /'
+		result fail "$name: guest ran to the end" "exit $rc$([ $rc = 124 ] && echo ', time limit')"
+	fi
+	if grep -q '^@@ kmemleak begin' "$log"; then
+		if sed -n '/^@@ kmemleak begin/,/^@@ kmemleak end/p' "$log" | grep -q 'unreferenced object'; then
+			result fail "$name: kmemleak finds no leak"
+		else
+			result ok "$name: kmemleak finds no leak"
+		fi
+	fi
+	if grep -Eq "$REPORTS" "$con"; then
+		grep -E -A 40 "$REPORTS" "$con" | head -n 120 | sed 's/^/# /'
+		result fail "$name: kernel log has no report"
+	else
+		result ok "$name: kernel log has no report"
+	fi
+}
+
+targets=${*:-static stock debug}
+start=$SECONDS
+for t in $targets; do
+	case $t in
+	static) run_static ;;
+	stock)
+		run_kernel stock "/lib/modules/$STOCK_RELEASE/build" \
+			"/boot/vmlinuz-$STOCK_RELEASE" "$STOCK_RELEASE" "" 1200 ;;
+	debug)
+		if dk=$("$TOP/testbed/debug-kernel.sh"); then
+			run_kernel debug "$dk" "$dk/arch/x86/boot/bzImage" "" "cma=128M" 2400
+		else
+			result fail "debug: build the debug kernel"
+		fi ;;
+	*) die "unknown target $t" ;;
+	esac
+done
+echo "# $((SECONDS - start)) s"
+echo "$pass passed, $fail failed, $skip skipped"
+[ $fail = 0 ]

@@ -1,0 +1,40 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Build (once) the debug guest kernel from Debian's linux-source-6.1 and the
+# config fragment testbed/debug.config; print its build directory, which is
+# also the KDIR to build the module against. Cached under $CACHE, keyed by
+# the source package version and the fragment's hash.
+set -eo pipefail
+. "$(dirname "$0")/common.sh"
+
+src=$(src_dir)
+ver=$(basename "$src" | sed 's/^linux-source-//')
+frag=$TOP/testbed/${1:-debug}.config
+hash=$(sha256sum "$frag" | cut -c1-12)
+out=$CACHE/kernel-$(basename "$frag" .config)-$ver-$hash
+
+if [ -e "$out/.built" ]; then
+	echo "$out"
+	exit 0
+fi
+note "building guest kernel in $out (about 15 minutes on 2 cores)"
+mkdir -p "$out"
+log=$out/build.log
+{
+	make -C "$src" O="$out" tinyconfig
+	(cd "$out" && "$src/scripts/kconfig/merge_config.sh" -m -O "$out" .config "$frag")
+	make -C "$src" O="$out" olddefconfig
+	make -C "$src" O="$out" -j"$(nproc)" bzImage modules
+	make -C "$src" O="$out" modules_prepare
+} >"$log" 2>&1 || { tail -n 40 "$log" >&2; die "kernel build failed, see $log"; }
+# Every line of the fragment must have survived olddefconfig.
+missing=$(grep -E '^CONFIG_' "$frag" | while read -r line; do
+	case $line in
+	*=n) grep -qx "# ${line%=n} is not set" "$out/.config" ||
+		grep -q "^${line%=n}=" "$out/.config" && echo "$line" || true ;;
+	*) grep -qx "$line" "$out/.config" || echo "$line" ;;
+	esac
+done)
+[ -z "$missing" ] || note "fragment options not in the final config: $missing"
+touch "$out/.built"
+echo "$out"

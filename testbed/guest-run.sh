@@ -1,0 +1,29 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Runs inside the guest (busybox sh): load memalloc, run the selftests
+# through the kselftest runner, unload, and scan for leaks.
+ko=/opt/memalloc/memalloc.ko
+leaks=/sys/kernel/debug/kmemleak
+
+if insmod "$ko"; then
+	echo "@@ insmod ok"
+else
+	echo "@@ insmod failed"
+	exit 0
+fi
+[ -e $leaks ] && echo clear >$leaks
+(cd /opt/memalloc/selftests && MEMALLOC_KO=$ko ./run_kselftest.sh)
+if rmmod memalloc; then
+	echo "@@ rmmod ok"
+else
+	echo "@@ rmmod failed"
+fi
+if [ -e $leaks ]; then
+	# kmemleak reports objects at least 5 s old, unreferenced in a scan.
+	sleep 6
+	echo scan >$leaks
+	echo scan >$leaks
+	echo "@@ kmemleak begin"
+	cat $leaks
+	echo "@@ kmemleak end"
+fi
