@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# memalloc: make builds the module (against KDIR), the library, the tool and
+# the selftests; make check runs the whole test bed; make demo shows it.
+
+KDIR ?= $(wildcard /lib/modules/$(shell uname -r)/build)
+PREFIX ?= /usr/local
+
+all: module lib tool selftests
+
+module:
+ifeq ($(KDIR),)
+	@echo "memalloc: no kernel build tree at /lib/modules/$$(uname -r)/build." >&2
+	@echo "Set KDIR to one, e.g. make KDIR=/lib/modules/6.1.0-56-amd64/build" >&2
+	@echo "(Debian: apt-get install linux-headers-amd64)." >&2
+	@exit 1
+endif
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+lib:
+	$(MAKE) -C libmemalloc
+
+tool: lib
+	$(MAKE) -C tools
+
+# The kselftest harness comes from Debian's linux-source-6.1 (KSRC), which
+# the test bed extracts once into its cache.
+selftests: lib
+	$(MAKE) -C selftests KSRC="$${KSRC:-$$(testbed/src-dir.sh)}"
+
+check:
+	testbed/check.sh
+
+demo:
+	testbed/demo.sh
+
+load: module tool
+	insmod module/memalloc.ko
+
+unload:
+	rmmod memalloc
+
+# After make load, on a machine that can load modules.
+demo-here: tool
+	tools/demo.sh
+
+modules_install: module
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+
+clean:
+	$(if $(KDIR),$(MAKE) -C $(KDIR) M=$(CURDIR) clean)
+	$(MAKE) -C libmemalloc clean
+	$(MAKE) -C tools clean
+	rm -f selftests/*_test
+	rm -rf build
+
+.PHONY: all module lib tool selftests check demo load unload demo-here \
+	modules_install clean
