@@ -30,24 +30,20 @@ MODULE_IMPORT_NS(DMA_BUF);
  * touches them, and mapped page-backed, so get_user_pages() users (O_DIRECT,
  * io_uring) work on the mappings.
  *
- * A CPU mapping is a mapping of the shmem file itself (vma_set_file()), so
- * it keeps the memory alive after the dataspace's last fd is closed; the
+ * SUPER_PAGES dataspaces use a second mount with huge=always: their memory
+ * comes in 2 MiB pages, mapped with PMD entries where the mapping's address
+ * is 2 MiB aligned, and still page-backed.
+ *
+ * A CPU mapping of a lazy dataspace is a mapping of the shmem file itself
+ * (vma_set_file()), so it keeps the memory alive after the dataspace's last
+ * fd is closed. PINNED and CONTINUOUS dataspaces are block-backed (see
+ * block.c); their mappings are of the dma-buf, which they keep alive. The
  * memory goes back when the last fd, mapping and device attachment go.
  */
 
-/**
- * struct memalloc_ds - a dataspace
- * @shmem: the backing file; its size is the dma-buf's, rounded to pages
- * @size: the exact byte size asked for
- * @flags: the MEMALLOC_* flags it was made with
- */
-struct memalloc_ds {
-	struct file *shmem;
-	u64 size;
-	u32 flags;
-};
-
+/* Private tmpfs mounts: 4 KiB pages, and transparent huge pages. */
 static struct vfsmount *memalloc_mnt;
+static struct vfsmount *memalloc_huge_mnt;
 
 static void memalloc_put_sgt_pages(struct sg_table *sgt)
 {
@@ -69,8 +65,17 @@ static struct sg_table *memalloc_map_dma_buf(struct dma_buf_attachment *attach,
 	pages = kvmalloc_array(npages, sizeof(*pages), GFP_KERNEL);
 	if (!pages)
 		return ERR_PTR(-ENOMEM);
-	/* A device needs every page: populate them and hold a reference. */
+	/*
+	 * A device needs every page: populate them and hold a reference
+	 * (block-backed pages are held by the dataspace already, but a
+	 * reference each keeps unmapping the same for both backings).
+	 */
 	for (i = 0; i < npages; i++) {
+		if (ds->pages) {
+			pages[i] = ds->pages[i];
+			get_page(pages[i]);
+			continue;
+		}
 		pages[i] = shmem_read_mapping_page(ds->shmem->f_mapping, i);
 		if (IS_ERR(pages[i])) {
 			ret = PTR_ERR(pages[i]);
@@ -114,6 +119,30 @@ static void memalloc_unmap_dma_buf(struct dma_buf_attachment *attach,
 	kfree(sgt);
 }
 
+/*
+ * Block-backed mappings are filled at mmap(); a fault comes only after
+ * something zapped a page (madvise(MADV_DONTNEED), say).
+ */
+static vm_fault_t memalloc_block_fault(struct vm_fault *vmf)
+{
+	struct dma_buf *dmabuf = vmf->vma->vm_file->private_data;
+	struct memalloc_ds *ds = dmabuf->priv;
+	int ret;
+
+	if (vmf->pgoff >= ds->npages)
+		return VM_FAULT_SIGBUS;
+	ret = vm_insert_page(vmf->vma, vmf->address, ds->pages[vmf->pgoff]);
+	if (ret == -ENOMEM)
+		return VM_FAULT_OOM;
+	if (ret && ret != -EBUSY)
+		return VM_FAULT_SIGBUS;
+	return VM_FAULT_NOPAGE;
+}
+
+static const struct vm_operations_struct memalloc_block_vm_ops = {
+	.fault = memalloc_block_fault,
+};
+
 static int memalloc_dma_buf_mmap(struct dma_buf *dmabuf,
 				 struct vm_area_struct *vma)
 {
@@ -127,16 +156,30 @@ static int memalloc_dma_buf_mmap(struct dma_buf *dmabuf,
 		return -EINVAL;
 
 	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
+	if (ds->pages) {
+		unsigned long n = vma_pages(vma);
+
+		/* Page-backed, so get_user_pages() works on the mapping. */
+		vma->vm_flags |= VM_MIXEDMAP;
+		vma->vm_ops = &memalloc_block_vm_ops;
+		return vm_insert_pages(vma, vma->vm_start,
+				       ds->pages + vma->vm_pgoff, &n);
+	}
 	vma_set_file(vma, ds->shmem);
 	return call_mmap(ds->shmem, vma);
 }
 
+static void memalloc_ds_free(struct memalloc_ds *ds)
+{
+	if (ds->shmem)
+		fput(ds->shmem);
+	memalloc_block_free(ds);
+	kfree(ds);
+}
+
 static void memalloc_dma_buf_release(struct dma_buf *dmabuf)
 {
-	struct memalloc_ds *ds = dmabuf->priv;
-
-	fput(ds->shmem);
-	kfree(ds);
+	memalloc_ds_free(dmabuf->priv);
 }
 
 static const struct dma_buf_ops memalloc_dma_buf_ops = {
@@ -146,21 +189,42 @@ static const struct dma_buf_ops memalloc_dma_buf_ops = {
 	.release = memalloc_dma_buf_release,
 };
 
-static int memalloc_check_alloc(const struct memalloc_alloc *cmd, u64 *rounded)
+/**
+ * memalloc_alloc_flags() - the allocation flags this kernel can honour
+ *
+ * Return: a mask of MEMALLOC_* flags.
+ */
+u32 memalloc_alloc_flags(void)
 {
-	u64 end;
+	u32 flags = MEMALLOC_CONTINUOUS | MEMALLOC_PINNED;
+
+	if (has_transparent_hugepage())
+		flags |= MEMALLOC_SUPER_PAGES;
+	return flags;
+}
+
+static int memalloc_check_alloc(struct memalloc_alloc *cmd, u64 *rounded)
+{
+	u64 unit, end;
 
 	if (cmd->__reserved || cmd->flags & ~MEMALLOC_ALLOC_FLAGS_MASK ||
 	    cmd->fd_flags & ~O_CLOEXEC)
 		return -EINVAL;
 	if (cmd->align >= 64 || cmd->align > PUD_SHIFT)
 		return -EINVAL;
-	if (!cmd->length || check_add_overflow(cmd->length, PAGE_SIZE - 1, &end))
-		return -ERANGE;
-	/* Known flags this version cannot honour yet. */
-	if (cmd->flags)
+	if (cmd->flags & ~memalloc_alloc_flags())
 		return -EOPNOTSUPP;
-	*rounded = end & PAGE_MASK;
+	/* Super pages of module-owned memory cannot be both PMD-mapped and GUP-able on 6.1. */
+	if (cmd->flags & MEMALLOC_SUPER_PAGES &&
+	    cmd->flags & (MEMALLOC_CONTINUOUS | MEMALLOC_PINNED))
+		return -EOPNOTSUPP;
+
+	cmd->align = max_t(u32, cmd->align,
+			   cmd->flags & MEMALLOC_SUPER_PAGES ? PMD_SHIFT : PAGE_SHIFT);
+	unit = cmd->flags & MEMALLOC_SUPER_PAGES ? PMD_SIZE : PAGE_SIZE;
+	if (!cmd->length || check_add_overflow(cmd->length, unit - 1, &end))
+		return -ERANGE;
+	*rounded = end & ~(unit - 1);
 	if (*rounded > (u64)totalram_pages() << PAGE_SHIFT)
 		return -ENOMEM;
 	return 0;
@@ -194,17 +258,25 @@ int memalloc_ds_alloc(struct memalloc_ucmd *ucmd)
 		return -ENOMEM;
 	ds->size = cmd->length;
 	ds->flags = cmd->flags;
-	ds->shmem = shmem_file_setup_with_mnt(memalloc_mnt, KBUILD_MODNAME,
-					      rounded, VM_NORESERVE);
-	if (IS_ERR(ds->shmem)) {
-		ret = PTR_ERR(ds->shmem);
-		goto err_free_ds;
+	ds->npages = rounded >> PAGE_SHIFT;
+	if (ds->flags & (MEMALLOC_CONTINUOUS | MEMALLOC_PINNED)) {
+		ret = memalloc_block_alloc(ds, cmd->align);
+	} else {
+		ds->shmem = shmem_file_setup_with_mnt(ds->flags & MEMALLOC_SUPER_PAGES ?
+						      memalloc_huge_mnt : memalloc_mnt,
+						      KBUILD_MODNAME, rounded,
+						      VM_NORESERVE);
+		ret = PTR_ERR_OR_ZERO(ds->shmem);
+		if (ret)
+			ds->shmem = NULL;
 	}
+	if (ret)
+		goto err_free_ds;
 
 	fd = get_unused_fd_flags(cmd->fd_flags);
 	if (fd < 0) {
 		ret = fd;
-		goto err_put_shmem;
+		goto err_free_ds;
 	}
 
 	exp_info.ops = &memalloc_dma_buf_ops;
@@ -230,15 +302,23 @@ int memalloc_ds_alloc(struct memalloc_ucmd *ucmd)
 
 err_put_fd:
 	put_unused_fd(fd);
-err_put_shmem:
-	fput(ds->shmem);
 err_free_ds:
-	kfree(ds);
+	memalloc_ds_free(ds);
 	return ret;
 }
 
+static struct vfsmount *memalloc_mount(struct file_system_type *type,
+					const char *huge)
+{
+	char opts[16];
+
+	/* tmpfs edits its options in place: they must be writable. */
+	strscpy(opts, huge, sizeof(opts));
+	return vfs_kern_mount(type, SB_KERNMOUNT, KBUILD_MODNAME, opts);
+}
+
 /**
- * memalloc_ds_init() - mount the private tmpfs that backs dataspaces
+ * memalloc_ds_init() - mount the private tmpfs instances that back dataspaces
  *
  * Context: module init.
  * Return: 0 or a negative errno.
@@ -246,14 +326,17 @@ err_free_ds:
 int memalloc_ds_init(void)
 {
 	struct file_system_type *type = get_fs_type("tmpfs");
-	/* tmpfs edits its options in place: they must be writable. */
-	char opts[] = "huge=never";
 
 	if (!type)
 		return -ENODEV;
-	memalloc_mnt = vfs_kern_mount(type, SB_KERNMOUNT, KBUILD_MODNAME, opts);
+	memalloc_mnt = memalloc_mount(type, "huge=never");
 	if (IS_ERR(memalloc_mnt))
 		return PTR_ERR(memalloc_mnt);
+	memalloc_huge_mnt = memalloc_mount(type, "huge=always");
+	if (IS_ERR(memalloc_huge_mnt)) {
+		kern_unmount(memalloc_mnt);
+		return PTR_ERR(memalloc_huge_mnt);
+	}
 	return 0;
 }
 
@@ -266,5 +349,6 @@ int memalloc_ds_init(void)
  */
 void memalloc_ds_exit(void)
 {
+	kern_unmount(memalloc_huge_mnt);
 	kern_unmount(memalloc_mnt);
 }

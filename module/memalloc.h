@@ -20,8 +20,30 @@ struct memalloc_ucmd {
 	void *cmd;
 };
 
+/**
+ * struct memalloc_ds - a dataspace
+ * @shmem: the paged backing (lazy dataspaces), or NULL
+ * @pages: the block backing (PINNED, CONTINUOUS), one entry a page, or NULL
+ * @npages: the pages handed out: the byte size rounded up to (super)pages
+ * @size: the exact byte size asked for
+ * @flags: the MEMALLOC_* flags it was made with
+ * @locked_mm: the mm charged for RLIMIT_MEMLOCK, or NULL
+ */
+struct memalloc_ds {
+	struct file *shmem;
+	struct page **pages;
+	pgoff_t npages;
+	u64 size;
+	u32 flags;
+	struct mm_struct *locked_mm;
+};
+
 int memalloc_ucmd_respond(struct memalloc_ucmd *ucmd, size_t len);
 
+int memalloc_block_alloc(struct memalloc_ds *ds, unsigned int align);
+void memalloc_block_free(struct memalloc_ds *ds);
+
+u32 memalloc_alloc_flags(void);
 int memalloc_ds_alloc(struct memalloc_ucmd *ucmd);
 int memalloc_ds_init(void);
 void memalloc_ds_exit(void);

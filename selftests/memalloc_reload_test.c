@@ -142,8 +142,12 @@ TEST_F_TIMEOUT(reload, twenty_cycles_leak_nothing, 300)
 	}
 	after = memfree_settled();
 	TH_LOG("MemFree %ld KiB before, %ld KiB after", before, after);
-	/* 20 leaked dataspaces would be 160 MiB; allow 4 MiB of noise. */
-	EXPECT_GE(after, before - 4096);
+	/*
+	 * A dataspace leaked a cycle would be 160 MiB. MemFree moves by a few
+	 * MiB on its own (per-CPU page lists, slab): allow 16 MiB. Smaller
+	 * leaks of kernel objects are kmemleak's to find, on the debug kernel.
+	 */
+	EXPECT_GE(after, before - 16 * 1024);
 }
 
 TEST_HARNESS_MAIN

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <linux/memalloc.h>
 
@@ -72,6 +74,116 @@ static inline long meminfo_kib(const char *field)
 			val = strtol(line + n + 1, NULL, 10);
 			break;
 		}
+	fclose(f);
+	return val;
+}
+
+/* The page frame number behind @addr (root only), or 0 when not present. */
+static inline uint64_t pfn_of(const void *addr)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t entry = 0;
+	FILE *f;
+
+	f = fopen("/proc/self/pagemap", "r");
+	if (!f)
+		return 0;
+	if (fseek(f, (uintptr_t)addr / page * sizeof(entry), SEEK_SET) ||
+	    fread(&entry, sizeof(entry), 1, f) != 1)
+		entry = 0;
+	fclose(f);
+	if (!(entry & (1ull << 63)))
+		return 0;
+	return entry & ((1ull << 55) - 1);
+}
+
+/* The kernel's page flags (/proc/kpageflags) of @pfn, or ~0 on error. */
+static inline uint64_t kpageflags_of(uint64_t pfn)
+{
+	uint64_t flags = ~0ull;
+	FILE *f;
+
+	f = fopen("/proc/kpageflags", "r");
+	if (!f)
+		return flags;
+	if (fseek(f, pfn * sizeof(flags), SEEK_SET) ||
+	    fread(&flags, sizeof(flags), 1, f) != 1)
+		flags = ~0ull;
+	fclose(f);
+	return flags;
+}
+
+/* A field of /proc/self/status in KiB, or -1. */
+static inline long status_kib(const char *field)
+{
+	size_t n = strlen(field);
+	char line[256];
+	long val = -1;
+	FILE *f;
+
+	f = fopen("/proc/self/status", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, n) && line[n] == ':') {
+			val = strtol(line + n + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return val;
+}
+
+/*
+ * Map @len bytes of @fd shared at an address aligned to 2^@align_log2
+ * (a dma-buf has no get_unmapped_area: reserve, then map over it).
+ */
+static inline void *map_aligned(int fd, size_t len, unsigned int align_log2,
+				int prot)
+{
+	size_t align = (size_t)1 << align_log2;
+	char *res, *p;
+	uintptr_t at;
+
+	res = mmap(NULL, len + align, PROT_NONE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (res == MAP_FAILED)
+		return MAP_FAILED;
+	at = ((uintptr_t)res + align - 1) & ~(uintptr_t)(align - 1);
+	p = mmap((void *)at, len, prot, MAP_SHARED | MAP_FIXED, fd, 0);
+	if (p == MAP_FAILED) {
+		munmap(res, len + align);
+		return MAP_FAILED;
+	}
+	if ((char *)at > res)
+		munmap(res, (char *)at - res);
+	if ((char *)at + len < res + len + align)
+		munmap((char *)at + len, res + len + align - ((char *)at + len));
+	return p;
+}
+
+/* The sum of an smaps field (KiB) over the mapping that holds @addr. */
+static inline long smaps_kib(const void *addr, const char *field)
+{
+	unsigned long lo, hi, a = (uintptr_t)addr;
+	size_t n = strlen(field);
+	char line[512];
+	int in = 0;
+	long val = -1;
+	FILE *f;
+
+	f = fopen("/proc/self/smaps", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			in = a >= lo && a < hi;
+			continue;
+		}
+		if (in && !strncmp(line, field, n) && line[n] == ':') {
+			val = strtol(line + n + 1, NULL, 10);
+			break;
+		}
+	}
 	fclose(f);
 	return val;
 }

@@ -76,15 +76,18 @@ build_payload() {
 
 # parse_results NAME RESULTS_LOG: count the KTAP results of every selftest.
 parse_results() {
-	local name=$1 log=$2 line in_prog=0 totals=0
+	local name=$1 log=$2 line in_prog=0 totals=0 running=
 	while IFS= read -r line; do
 		case $line in
+		"# #  RUN "*)
+			running=$(echo "$line" | sed -E 's/^# #  RUN +//; s/ \.\.\.$//') ;;
 		"# ok "*|"# not ok "*)
 			local t=${line#\# } st=ok
 			[ "${t#not ok}" != "$t" ] && st=fail
 			t=$(echo "$t" | sed -E 's/^(not )?ok [0-9]+ //')
 			case $t in
-			*"# SKIP"*) result skip "$name: ${t%% \# SKIP*}" "${t#*\# SKIP}" ;;
+			"# SKIP"*) result skip "$name: $running" "${t#\# SKIP }" ;;
+			*"# SKIP"*) result skip "$name: ${t%% \# SKIP*}" "${t#*\# SKIP }" ;;
 			*) result $st "$name: $t" ;;
 			esac ;;
 		"# # Totals:"*) totals=1 ;;
@@ -147,7 +150,8 @@ for t in $targets; do
 			"/boot/vmlinuz-$STOCK_RELEASE" "$STOCK_RELEASE" "" 1200 ;;
 	debug)
 		if dk=$("$TOP/testbed/debug-kernel.sh"); then
-			run_kernel debug "$dk" "$dk/arch/x86/boot/bzImage" "" "cma=128M" 2400
+			run_kernel debug "$dk" "$dk/arch/x86/boot/bzImage" "" \
+				"cma=128M brd.rd_nr=1 brd.rd_size=65536" 2400
 		else
 			result fail "debug: build the debug kernel"
 		fi ;;

@@ -23,6 +23,13 @@ src_dir() {
 			die "cannot extract $SRC_TARBALL"
 		rm -rf "$dir" && mv "$dir.tmp" "$dir" && touch "$dir/.extracted"
 	fi
+	# Its sanitized UAPI headers, as kselftests use them, in $dir-uapi/include
+	# (built out of tree: the source tree must stay clean for O= builds).
+	if [ ! -e "$dir-uapi/.installed" ]; then
+		make -s -C "$dir" O="$dir-uapi/build" INSTALL_HDR_PATH="$dir-uapi" \
+			headers_install >&2 || die "cannot install the UAPI headers of $dir"
+		touch "$dir-uapi/.installed"
+	fi
 	echo "$dir"
 }
 

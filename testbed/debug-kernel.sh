@@ -29,9 +29,9 @@ log=$out/build.log
 } >"$log" 2>&1 || { tail -n 40 "$log" >&2; die "kernel build failed, see $log"; }
 # Every line of the fragment must have survived olddefconfig.
 missing=$(grep -E '^CONFIG_' "$frag" | while read -r line; do
+	opt=${line%%=*}
 	case $line in
-	*=n) grep -qx "# ${line%=n} is not set" "$out/.config" ||
-		grep -q "^${line%=n}=" "$out/.config" && echo "$line" || true ;;
+	*=n) ! grep -q "^$opt=" "$out/.config" || echo "$line" ;;
 	*) grep -qx "$line" "$out/.config" || echo "$line" ;;
 	esac
 done)

@@ -40,9 +40,36 @@
 /* The API version this header describes; MEMALLOC_VERSION reports the kernel's. */
 #define MEMALLOC_API_VERSION 1
 
-/*
- * Allocation flags, with L4Re's values (L4Re::Mem_alloc::Mem_alloc_flags).
- * memalloc's own flags start at bit 8.
+/**
+ * DOC: allocation flags
+ *
+ * With L4Re's values (L4Re::Mem_alloc::Mem_alloc_flags); memalloc's own
+ * flags will start at bit 8. A dataspace has every property asked for, or
+ * MEMALLOC_ALLOC fails: nothing is silently downgraded.
+ *
+ * - no flag: lazy. No memory is taken until a page is first touched; each
+ *   page is zeroed then and charged to the toucher's memory cgroup.
+ * - MEMALLOC_CONTINUOUS: one physically contiguous block whose start is
+ *   aligned to 2^@align bytes, taken and zeroed at allocation. Any size the
+ *   machine has free: beyond the page allocator's largest block the module
+ *   migrates movable pages out of a range it finds (no CMA area needed).
+ * - MEMALLOC_PINNED: taken and zeroed at allocation, resident for its whole
+ *   life: never swapped, never migrated, never in ZONE_MOVABLE or CMA.
+ *
+ * CONTINUOUS and PINNED memory is owned by the module, counted as locked
+ * memory of the allocating process (RLIMIT_MEMLOCK, unless it has
+ * CAP_IPC_LOCK: ENOMEM past the limit) and charged to its memory cgroup
+ * (except contiguous blocks beyond the page allocator's largest, which
+ * kernel 6.1 gives a module no way to charge).
+ *
+ * - MEMALLOC_SUPER_PAGES: backed by 2 MiB pages, lazy, mapped with PMD
+ *   entries where the mapping's address is 2 MiB aligned. The size is
+ *   rounded to 2 MiB and @align raised to 21. Combined with CONTINUOUS or
+ *   PINNED it fails with EOPNOTSUPP: on 6.1 memory a module owns cannot be
+ *   both PMD-mapped and usable by get_user_pages() (O_DIRECT, io_uring).
+ *
+ * Every mapping is page-backed, so O_DIRECT I/O, vmsplice and other
+ * get_user_pages() users work on it.
  */
 #define MEMALLOC_CONTINUOUS	0x01	/* physically contiguous */
 #define MEMALLOC_PINNED		0x02	/* eager, never swapped or migrated */
@@ -92,10 +119,12 @@ struct memalloc_version {
  * first touched, and every page reads as zero until written.
  *
  * Errors: ERANGE (@length is 0, or overflows when rounded up to pages),
- * ENOMEM (more than can ever be had), EINVAL (unknown bit in @flags or
- * @fd_flags, @align of 64 or more or larger than the machine can honour),
- * EOPNOTSUPP (a flag this kernel cannot honour, see MEMALLOC_VERSION),
- * EMFILE (no free fd).
+ * ENOMEM (more than the machine's RAM, no block to be had, over
+ * RLIMIT_MEMLOCK or the memory cgroup's limit), EINVAL (unknown bit in
+ * @flags or @fd_flags, @align of 64 or more or above PUD_SHIFT),
+ * EOPNOTSUPP (a flag or combination this kernel cannot honour, see
+ * MEMALLOC_VERSION), EINTR (a fatal signal arrived; everything taken is
+ * given back), EMFILE (no free fd).
  */
 struct memalloc_alloc {
 	__u32 size;

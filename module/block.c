@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memalloc: the block backing, pages the module owns, for PINNED and
+ * CONTINUOUS dataspaces.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/gfp.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/mmzone.h>
+#include <linux/nodemask.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include "memalloc.h"
+
+/**
+ * DOC: block backing
+ *
+ * PINNED and CONTINUOUS dataspaces own their pages. The pages are taken
+ * eagerly and zeroed once (by the page allocator, which zeroes on
+ * allocation when asked with __GFP_ZERO or booted with init_on_alloc),
+ * charged to the caller's memory cgroup (__GFP_ACCOUNT) and to its
+ * RLIMIT_MEMLOCK (unless it has CAP_IPC_LOCK), and never put on an LRU
+ * list: they are never swapped, reclaimed or migrated. They are unmovable
+ * allocations, so they stay out of ZONE_MOVABLE and CMA pageblocks.
+ *
+ * Each page carries its own reference (high-order blocks are split), so a
+ * mapping inserts them as ordinary pages (VM_MIXEDMAP, page-backed) and
+ * get_user_pages() users hold them safely past the dataspace's end.
+ *
+ * PINNED takes the largest chunks the page allocator gives without reclaim,
+ * as the dma-buf system heap does, then smaller ones. CONTINUOUS takes one
+ * block: from the page allocator up to MAX_ORDER, otherwise (or when that
+ * fails) with alloc_contig_range() over a range of a zone that the module
+ * finds itself, aligned as asked and migrating movable pages out of it.
+ */
+
+#define MEMALLOC_HIGH_ORDER_GFP ((GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT | \
+				  __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_RECLAIM)
+/* Fail a charge above the cgroup's limit with ENOMEM, not the OOM killer. */
+#define MEMALLOC_LOW_ORDER_GFP (GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT | \
+				__GFP_NOWARN | __GFP_RETRY_MAYFAIL)
+
+static const unsigned int memalloc_chunk_orders[] = { 8, 4, 0 };
+
+/* Record the split pages of a block of 2^@order pages from @first on. */
+static void memalloc_take_block(struct memalloc_ds *ds, pgoff_t first,
+				struct page *page, unsigned int order)
+{
+	unsigned long i, n = 1UL << order;
+
+	split_page(page, order);
+	for (i = 0; i < n; i++) {
+		if (first + i < ds->npages)
+			ds->pages[first + i] = page + i;
+		else
+			__free_page(page + i);
+	}
+}
+
+static int memalloc_alloc_chunks(struct memalloc_ds *ds)
+{
+	unsigned int i = 0, order;
+	pgoff_t done = 0;
+	struct page *page;
+
+	while (done < ds->npages) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		order = memalloc_chunk_orders[i];
+		if (ds->npages - done < 1UL << order) {
+			i++;
+			continue;
+		}
+		page = alloc_pages(order ? MEMALLOC_HIGH_ORDER_GFP :
+				   MEMALLOC_LOW_ORDER_GFP, order);
+		if (!page) {
+			if (!order)
+				return -ENOMEM;
+			i++;
+			continue;
+		}
+		memalloc_take_block(ds, done, page, order);
+		done += 1UL << order;
+		cond_resched();
+	}
+	return 0;
+}
+
+/* The first pfn in [@start, @start + @nr) that cannot be part of a block. */
+static unsigned long memalloc_first_unusable(struct zone *zone,
+					     unsigned long start,
+					     unsigned long nr)
+{
+	unsigned long pfn;
+	struct page *page;
+
+	for (pfn = start; pfn < start + nr; pfn++) {
+		page = pfn_to_online_page(pfn);
+		if (!page || page_zone(page) != zone || PageReserved(page) ||
+		    PageSlab(page))
+			return pfn;
+	}
+	return pfn;
+}
+
+static int memalloc_zero_block(struct memalloc_ds *ds)
+{
+	pgoff_t i;
+
+	if (want_init_on_alloc(GFP_KERNEL))
+		return 0;
+	for (i = 0; i < ds->npages; i++) {
+		clear_highpage(ds->pages[i]);
+		if (!(i % 512)) {
+			if (fatal_signal_pending(current))
+				return -EINTR;
+			cond_resched();
+		}
+	}
+	return 0;
+}
+
+static int memalloc_contig_in_zone(struct memalloc_ds *ds, struct zone *zone,
+				   unsigned long stride)
+{
+	unsigned long nr = ds->npages, end = zone_end_pfn(zone);
+	unsigned long start = ALIGN(zone->zone_start_pfn, stride), bad, i;
+	int ret;
+
+	while (start >= zone->zone_start_pfn && start + nr <= end &&
+	       start + nr > start) {
+		bad = memalloc_first_unusable(zone, start, nr);
+		if (bad < start + nr) {
+			start = ALIGN(bad + 1, stride);
+			continue;
+		}
+		ret = alloc_contig_range(start, start + nr, MIGRATE_MOVABLE,
+					 GFP_KERNEL | __GFP_NOWARN);
+		if (!ret) {
+			for (i = 0; i < nr; i++)
+				ds->pages[i] = pfn_to_page(start + i);
+			return memalloc_zero_block(ds);
+		}
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		start += max(stride, pageblock_nr_pages);
+		cond_resched();
+	}
+	return -ENOMEM;
+}
+
+static int memalloc_alloc_contig(struct memalloc_ds *ds, unsigned int align)
+{
+	unsigned long stride = 1UL << (align - PAGE_SHIFT);
+	unsigned int order = max_t(unsigned int, get_order(ds->npages << PAGE_SHIFT),
+				   align - PAGE_SHIFT);
+	struct page *page;
+	int nid, zi, ret;
+
+	if (order < MAX_ORDER) {
+		page = alloc_pages(MEMALLOC_LOW_ORDER_GFP, order);
+		if (page) {
+			memalloc_take_block(ds, 0, page, order);
+			return 0;
+		}
+	}
+	for_each_online_node(nid) {
+		pg_data_t *pgdat = NODE_DATA(nid);
+
+		/* Highest zone first, and never ZONE_MOVABLE or ZONE_DMA. */
+		for (zi = ZONE_NORMAL; zi >= ZONE_DMA32; zi--) {
+			if (!populated_zone(&pgdat->node_zones[zi]))
+				continue;
+			ret = memalloc_contig_in_zone(ds, &pgdat->node_zones[zi],
+						      stride);
+			if (ret != -ENOMEM)
+				return ret;
+		}
+	}
+	return -ENOMEM;
+}
+
+/**
+ * memalloc_block_alloc() - take the pages of a block-backed dataspace
+ * @ds: the dataspace; @ds->npages and @ds->flags are set
+ * @align: log2 of the physical alignment, for CONTINUOUS
+ *
+ * On failure the caller still calls memalloc_block_free(), which gives back
+ * whatever was taken.
+ *
+ * Context: process context; sleeps.
+ * Return: 0, -ENOMEM (no memory, or over RLIMIT_MEMLOCK), or -EINTR (a
+ * fatal signal arrived).
+ */
+int memalloc_block_alloc(struct memalloc_ds *ds, unsigned int align)
+{
+	int ret;
+
+	if (!current->mm)
+		return -EINVAL;
+	ds->pages = kvcalloc(ds->npages, sizeof(*ds->pages), GFP_KERNEL_ACCOUNT);
+	if (!ds->pages)
+		return -ENOMEM;
+	ret = account_locked_vm(current->mm, ds->npages, true);
+	if (ret)
+		return ret;
+	ds->locked_mm = current->mm;
+	mmgrab(ds->locked_mm);
+
+	if (ds->flags & MEMALLOC_CONTINUOUS)
+		return memalloc_alloc_contig(ds, align);
+	return memalloc_alloc_chunks(ds);
+}
+
+/**
+ * memalloc_block_free() - give back the pages of a block-backed dataspace
+ * @ds: the dataspace
+ *
+ * Drops the dataspace's reference to each page: a page still held by
+ * get_user_pages() goes back when its holder lets go.
+ *
+ * Context: process context.
+ */
+void memalloc_block_free(struct memalloc_ds *ds)
+{
+	pgoff_t i;
+
+	if (ds->pages) {
+		for (i = 0; i < ds->npages; i++)
+			if (ds->pages[i])
+				put_page(ds->pages[i]);
+		kvfree(ds->pages);
+	}
+	if (ds->locked_mm) {
+		account_locked_vm(ds->locked_mm, ds->npages, false);
+		mmdrop(ds->locked_mm);
+	}
+}

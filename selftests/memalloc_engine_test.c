@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memalloc selftests: the allocation guarantees (lazy, pinned, contiguous,
+ * super pages, alignment, zeroing), each checked through what the kernel
+ * shows (pagemap, kpageflags, smaps, meminfo, status), not what memalloc
+ * claims.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/capability.h>
+
+#include "kselftest_harness.h"
+#include "util.h"
+
+#define KIB 1024ul
+#define MIB (1024ul * KIB)
+#define KPF_LRU 5
+
+static int dev_open(void)
+{
+	return open(MEMALLOC_DEV, O_RDWR | O_CLOEXEC);
+}
+
+static size_t round_up(size_t v, size_t unit)
+{
+	return (v + unit - 1) / unit * unit;
+}
+
+/* 0 when @p's @len bytes sit on consecutive frames starting 2^@align aligned. */
+static int check_contiguous(const char *p, size_t len, unsigned int align,
+			    uint64_t *first)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t pfn0 = pfn_of(p), align_pages = (1ull << align) / page;
+	size_t off;
+
+	*first = pfn0;
+	if (!pfn0)
+		return -1;
+	if (align_pages > 1 && pfn0 % align_pages)
+		return -2;
+	for (off = page; off < len; off += page)
+		if (pfn_of(p + off) != pfn0 + off / page)
+			return -3;
+	return 0;
+}
+
+FIXTURE(contig) {
+	int dev;
+};
+
+FIXTURE_VARIANT(contig) {
+	size_t size;
+};
+
+FIXTURE_VARIANT_ADD(contig, 4k) { .size = 4 * KIB };
+FIXTURE_VARIANT_ADD(contig, 2m) { .size = 2 * MIB };
+FIXTURE_VARIANT_ADD(contig, 4m) { .size = 4 * MIB };
+FIXTURE_VARIANT_ADD(contig, 6m_beyond_max_order) { .size = 6 * MIB };
+FIXTURE_VARIANT_ADD(contig, 64m) { .size = 64 * MIB };
+FIXTURE_VARIANT_ADD(contig, 256m) { .size = 256 * MIB };
+
+FIXTURE_SETUP(contig)
+{
+	self->dev = dev_open();
+	ASSERT_LE(0, self->dev);
+}
+
+FIXTURE_TEARDOWN(contig)
+{
+	close(self->dev);
+}
+
+TEST_F_TIMEOUT(contig, physically_contiguous_and_zero, 120)
+{
+	size_t len = variant->size, i;
+	uint64_t pfn;
+	char *p;
+	int fd;
+
+	fd = ds_alloc(self->dev, len, MEMALLOC_CONTINUOUS, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < len; i++)
+		ASSERT_EQ(0, p[i]);
+	EXPECT_EQ(0, check_contiguous(p, len, 12, &pfn));
+	TH_LOG("%zu KiB at pfn %#llx", len / KIB, (unsigned long long)pfn);
+	munmap(p, len);
+	close(fd);
+}
+
+TEST_F_TIMEOUT(contig, every_alignment, 300)
+{
+	unsigned int align;
+	uint64_t pfn;
+	size_t len = variant->size;
+	char *p;
+	int fd;
+
+	if (len > 4 * MIB)
+		SKIP(return, "alignments are checked on the small sizes");
+	for (align = 12; align <= 30; align++) {
+		fd = ds_alloc(self->dev, len, MEMALLOC_CONTINUOUS, align, O_CLOEXEC);
+		ASSERT_LE(0, fd) TH_LOG("align %u: %s", align, strerror(-fd));
+		p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+		ASSERT_NE(MAP_FAILED, p);
+		EXPECT_EQ(0, check_contiguous(p, len, align, &pfn))
+			TH_LOG("align %u: pfn %#llx", align, (unsigned long long)pfn);
+		munmap(p, len);
+		close(fd);
+	}
+}
+
+FIXTURE(pinned) {
+	int dev;
+};
+
+FIXTURE_SETUP(pinned)
+{
+	self->dev = dev_open();
+	ASSERT_LE(0, self->dev);
+}
+
+FIXTURE_TEARDOWN(pinned)
+{
+	close(self->dev);
+}
+
+/* Resident at allocation, before any mapping or touch. */
+TEST_F(pinned, eager)
+{
+	const size_t len = 128 * MIB;
+	long before, after;
+	int fd;
+
+	before = meminfo_kib("MemFree");
+	fd = ds_alloc(self->dev, len, MEMALLOC_PINNED, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	after = meminfo_kib("MemFree");
+	EXPECT_LE((long)(len / KIB) - 8192, before - after);
+	close(fd);
+	EXPECT_GE(meminfo_kib("MemFree"), after + (long)(len / KIB) - 8192);
+}
+
+/* Counted as locked memory, and not on any LRU list. */
+TEST_F(pinned, locked_and_off_lru)
+{
+	const size_t len = 16 * MIB;
+	long page = sysconf(_SC_PAGESIZE);
+	long lck0, lck1;
+	size_t off;
+	char *p;
+	int fd;
+
+	lck0 = status_kib("VmLck");
+	fd = ds_alloc(self->dev, len, MEMALLOC_PINNED, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	lck1 = status_kib("VmLck");
+	EXPECT_EQ(lck0 + (long)(len / KIB), lck1);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (off = 0; off < len; off += page) {
+		uint64_t flags = kpageflags_of(pfn_of(p + off));
+
+		ASSERT_NE(~0ull, flags);
+		ASSERT_EQ(0, flags & (1ull << KPF_LRU));
+	}
+	munmap(p, len);
+	close(fd);
+	EXPECT_EQ(lck0, status_kib("VmLck"));
+}
+
+/* Frames stay where they are through compaction. */
+TEST_F_TIMEOUT(pinned, not_migrated_by_compaction, 120)
+{
+	const size_t len = 32 * MIB;
+	long page = sysconf(_SC_PAGESIZE);
+	size_t n = len / page, i;
+	uint64_t *pfns;
+	char *p;
+	int fd, c;
+
+	fd = ds_alloc(self->dev, len, MEMALLOC_PINNED, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	pfns = calloc(n, sizeof(*pfns));
+	ASSERT_NE(NULL, pfns);
+	for (i = 0; i < n; i++) {
+		pfns[i] = pfn_of(p + i * page);
+		ASSERT_NE(0, pfns[i]);
+	}
+	c = open("/proc/sys/vm/compact_memory", O_WRONLY);
+	if (c >= 0) {
+		EXPECT_EQ(1, write(c, "1", 1));
+		close(c);
+	}
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(pfns[i], pfn_of(p + i * page));
+	free(pfns);
+	munmap(p, len);
+	close(fd);
+}
+
+static int drop_cap_ipc_lock(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -1;
+	data[CAP_TO_INDEX(CAP_IPC_LOCK)].effective &= ~CAP_TO_MASK(CAP_IPC_LOCK);
+	return syscall(SYS_capset, &hdr, data);
+}
+
+/* Without CAP_IPC_LOCK, RLIMIT_MEMLOCK bounds pinned memory: ENOMEM past it. */
+TEST_F(pinned, rlimit_memlock_enforced)
+{
+	struct rlimit lim = { 4 * MIB, 4 * MIB };
+	int fd;
+
+	ASSERT_EQ(0, drop_cap_ipc_lock());
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &lim));
+	fd = ds_alloc(self->dev, 2 * MIB, MEMALLOC_PINNED, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-ENOMEM, ds_alloc(self->dev, 3 * MIB, MEMALLOC_PINNED, 0, O_CLOEXEC));
+	EXPECT_EQ(-ENOMEM, ds_alloc(self->dev, 3 * MIB, MEMALLOC_CONTINUOUS, 0, O_CLOEXEC));
+	close(fd);
+	/* Closing gave the charge back. */
+	fd = ds_alloc(self->dev, 3 * MIB, MEMALLOC_PINNED, 0, O_CLOEXEC);
+	EXPECT_LE(0, fd);
+	close(fd);
+}
+
+FIXTURE(super) {
+	int dev;
+};
+
+FIXTURE_SETUP(super)
+{
+	struct memalloc_version v = { .size = sizeof(v) };
+
+	self->dev = dev_open();
+	ASSERT_LE(0, self->dev);
+	ASSERT_EQ(0, ioctl(self->dev, MEMALLOC_VERSION, &v));
+	if (!(v.out_alloc_flags & MEMALLOC_SUPER_PAGES))
+		SKIP(return, "no transparent huge pages in this kernel");
+	ASSERT_TRUE(v.out_page_sizes & (2 * MIB));
+}
+
+FIXTURE_TEARDOWN(super)
+{
+	close(self->dev);
+}
+
+TEST_F(super, rounded_to_2m)
+{
+	int fd = ds_alloc(self->dev, 1, MEMALLOC_SUPER_PAGES, 0, O_CLOEXEC);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ((off_t)(2 * MIB), lseek(fd, 0, SEEK_END));
+	close(fd);
+}
+
+TEST_F(super, lazy_and_pmd_mapped)
+{
+	const size_t len = 16 * MIB;
+	long before, pmd;
+	char *p;
+	int fd;
+
+	before = meminfo_kib("Shmem");
+	fd = ds_alloc(self->dev, len, MEMALLOC_SUPER_PAGES, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	p = map_aligned(fd, len, 21, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_GT(before + 4096, meminfo_kib("Shmem"));
+	memset(p, 1, len);
+	pmd = smaps_kib(p, "ShmemPmdMapped");
+	EXPECT_EQ((long)(len / KIB), pmd);
+	EXPECT_LE((long)(len / KIB), meminfo_kib("ShmemHugePages"));
+	munmap(p, len);
+	close(fd);
+}
+
+TEST_F(super, combined_with_block_backing_eopnotsupp)
+{
+	EXPECT_EQ(-EOPNOTSUPP, ds_alloc(self->dev, 2 * MIB,
+					MEMALLOC_SUPER_PAGES | MEMALLOC_PINNED, 0, O_CLOEXEC));
+	EXPECT_EQ(-EOPNOTSUPP, ds_alloc(self->dev, 2 * MIB,
+					MEMALLOC_SUPER_PAGES | MEMALLOC_CONTINUOUS, 0, O_CLOEXEC));
+}
+
+/* Every kind, reallocated 32 times after being dirtied: never a stale byte. */
+FIXTURE(zero) {
+	int dev;
+};
+
+FIXTURE_VARIANT(zero) {
+	uint32_t flags;
+	size_t size;
+};
+
+FIXTURE_VARIANT_ADD(zero, lazy) { .flags = 0, .size = 3 * MIB + 123 };
+FIXTURE_VARIANT_ADD(zero, pinned) { .flags = MEMALLOC_PINNED, .size = 3 * MIB + 123 };
+FIXTURE_VARIANT_ADD(zero, contiguous) { .flags = MEMALLOC_CONTINUOUS, .size = 3 * MIB + 123 };
+FIXTURE_VARIANT_ADD(zero, contiguous_big) { .flags = MEMALLOC_CONTINUOUS, .size = 9 * MIB + 5 };
+FIXTURE_VARIANT_ADD(zero, pinned_contiguous) {
+	.flags = MEMALLOC_PINNED | MEMALLOC_CONTINUOUS, .size = 1 * MIB + 1 };
+FIXTURE_VARIANT_ADD(zero, super) { .flags = MEMALLOC_SUPER_PAGES, .size = 4 * MIB + 7 };
+
+FIXTURE_SETUP(zero)
+{
+	self->dev = dev_open();
+	ASSERT_LE(0, self->dev);
+}
+
+FIXTURE_TEARDOWN(zero)
+{
+	close(self->dev);
+}
+
+TEST_F_TIMEOUT(zero, thirty_two_reallocations, 300)
+{
+	size_t unit = variant->flags & MEMALLOC_SUPER_PAGES ? 2 * MIB : 4 * KIB;
+	size_t len = round_up(variant->size, unit), i;
+	unsigned long *p;
+	int round, fd;
+
+	for (round = 0; round < 32; round++) {
+		fd = ds_alloc(self->dev, variant->size, variant->flags, 0, O_CLOEXEC);
+		ASSERT_LE(0, fd) TH_LOG("round %d: %s", round, strerror(-fd));
+		/* The whole rounded size, padding past the byte size included. */
+		p = map_aligned(fd, len, 21, PROT_READ | PROT_WRITE);
+		ASSERT_NE(MAP_FAILED, p);
+		for (i = 0; i < len / sizeof(*p); i++)
+			ASSERT_EQ(0ul, p[i]) TH_LOG("round %d, byte %zu", round, i * sizeof(*p));
+		memset(p, 0xa5, len);
+		munmap(p, len);
+		close(fd);
+	}
+}
+
+TEST_HARNESS_MAIN
