@@ -308,7 +308,7 @@ err_free_ds:
 }
 
 static struct vfsmount *memalloc_mount(struct file_system_type *type,
-					const char *huge)
+				       const char *huge)
 {
 	char opts[16];
 

@@ -283,7 +283,8 @@ FIXTURE_TEARDOWN(killed)
 
 TEST_F_TIMEOUT(killed, memory_back_after_sigkill, 240)
 {
-	const struct timespec wait = { 0, 300 * 1000 * 1000 };
+	const struct timespec wait = { 0, 20 * 1000 * 1000 };
+	const long taken = 256 * 1024;
 	long before, after, low;
 	int status, i;
 	pid_t pid;
@@ -298,9 +299,9 @@ TEST_F_TIMEOUT(killed, memory_back_after_sigkill, 240)
 		pause();
 		_exit(0);
 	}
-	/* Kill it once it has taken some memory, mid-way if it is slow. */
+	/* Kill it once it has taken 256 MiB: mid-way, unless it is quick. */
 	low = before;
-	for (i = 0; i < 100 && before - low < 64 * 1024; i++) {
+	for (i = 0; i < 3000 && before - low < taken; i++) {
 		nanosleep(&wait, NULL);
 		low = meminfo_kib("MemFree");
 	}
@@ -309,8 +310,9 @@ TEST_F_TIMEOUT(killed, memory_back_after_sigkill, 240)
 	EXPECT_TRUE(WIFSIGNALED(status));
 	after = meminfo_kib("MemFree");
 	TH_LOG("MemFree %ld KiB before, %ld at the kill, %ld after", before, low, after);
-	EXPECT_LT(64 * 1024, before - low);
-	EXPECT_GT(32 * 1024, before - after);
+	ASSERT_LE(taken, before - low);
+	/* Freed pages may wait in per-CPU lists, not counted as free. */
+	EXPECT_GT(64 * 1024, before - after);
 }
 
 TEST_HARNESS_MAIN
