@@ -7,6 +7,7 @@
 
 #include <linux/gfp.h>
 #include <linux/highmem.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/nodemask.h>
@@ -36,6 +37,8 @@
  * block: from the page allocator up to MAX_ORDER, otherwise (or when that
  * fails) with alloc_contig_range() over a range of a zone that the module
  * finds itself, aligned as asked and migrating movable pages out of it.
+ * Such a range cannot be charged to a memory cgroup on 6.1, so callers in a
+ * memory-limited cgroup get ENOMEM instead.
  */
 
 #define MEMALLOC_HIGH_ORDER_GFP ((GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT | \
@@ -153,6 +156,28 @@ static int memalloc_contig_in_zone(struct memalloc_ds *ds, struct zone *zone,
 	return -ENOMEM;
 }
 
+/*
+ * Kernel 6.1 gives a module no way to charge a memory cgroup for pages it
+ * did not take from the page allocator (alloc_contig_range()): refuse them
+ * to a caller whose cgroup, or an ancestor, has a memory.max, so memalloc
+ * is no way around the limit.
+ */
+static bool memalloc_memcg_limited(void)
+{
+#ifdef CONFIG_MEMCG
+	struct mem_cgroup *memcg, *pos;
+	bool limited = false;
+
+	memcg = get_mem_cgroup_from_mm(current->mm);
+	for (pos = memcg; pos && !limited; pos = parent_mem_cgroup(pos))
+		limited = READ_ONCE(pos->memory.max) != PAGE_COUNTER_MAX;
+	mem_cgroup_put(memcg);
+	return limited;
+#else
+	return false;
+#endif
+}
+
 static int memalloc_alloc_contig(struct memalloc_ds *ds, unsigned int align)
 {
 	unsigned long stride = 1UL << (align - PAGE_SHIFT);
@@ -168,6 +193,8 @@ static int memalloc_alloc_contig(struct memalloc_ds *ds, unsigned int align)
 			return 0;
 		}
 	}
+	if (memalloc_memcg_limited())
+		return -ENOMEM;
 	for_each_online_node(nid) {
 		pg_data_t *pgdat = NODE_DATA(nid);
 

@@ -6,11 +6,13 @@
  * claims.
  */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -298,6 +300,179 @@ TEST_F(super, combined_with_block_backing_eopnotsupp)
 					MEMALLOC_SUPER_PAGES | MEMALLOC_PINNED, 0, O_CLOEXEC));
 	EXPECT_EQ(-EOPNOTSUPP, ds_alloc(self->dev, 2 * MIB,
 					MEMALLOC_SUPER_PAGES | MEMALLOC_CONTINUOUS, 0, O_CLOEXEC));
+}
+
+/*
+ * Memory cgroups: a child process in a cgroup with memory.max = 64 MiB.
+ * Eager allocations beyond the limit fail with ENOMEM and the caller lives
+ * on; what it holds is charged and given back with the dataspace.
+ */
+#define CG_ROOT "/sys/fs/cgroup"
+
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static long read_long(const char *path)
+{
+	char buf[64] = { 0 };
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? strtol(buf, NULL, 10) : -1;
+}
+
+FIXTURE(memcg) {
+	char dir[64];
+	char current[96];
+	int dev;
+};
+
+FIXTURE_SETUP(memcg)
+{
+	char path[96];
+
+	self->dev = dev_open();
+	ASSERT_LE(0, self->dev);
+	if (access(CG_ROOT "/cgroup.subtree_control", W_OK) ||
+	    write_file(CG_ROOT "/cgroup.subtree_control", "+memory"))
+		SKIP(return, "no cgroup2 memory controller at " CG_ROOT);
+	snprintf(self->dir, sizeof(self->dir), CG_ROOT "/memalloc-%d", getpid());
+	ASSERT_EQ(0, mkdir(self->dir, 0755));
+	snprintf(path, sizeof(path), "%s/memory.max", self->dir);
+	ASSERT_EQ(0, write_file(path, "64M"));
+	snprintf(path, sizeof(path), "%s/memory.swap.max", self->dir);
+	write_file(path, "0");
+	snprintf(self->current, sizeof(self->current), "%s/memory.current", self->dir);
+}
+
+FIXTURE_TEARDOWN(memcg)
+{
+	close(self->dev);
+	if (self->dir[0])
+		rmdir(self->dir);
+}
+
+/* Fork a child into the cgroup; it exits with what @fn returns. */
+static pid_t run_in_cgroup(const char *dir, int (*fn)(int dev, const char *current),
+			   int dev, const char *current)
+{
+	char path[96], pid[16];
+	pid_t child = fork();
+
+	if (child)
+		return child;
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (write_file(path, pid))
+		_exit(100);
+	_exit(fn(dev, current));
+}
+
+static int cg_wait(pid_t child)
+{
+	int status;
+
+	if (waitpid(child, &status, 0) != child)
+		return -1;
+	if (WIFSIGNALED(status))
+		return 200 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+/* 1: over-limit pinned allocation not refused with ENOMEM, ... */
+static int pinned_over_limit(int dev, const char *current)
+{
+	long before = read_long(current);
+	int fd;
+
+	fd = ds_alloc(dev, 128 * MIB, MEMALLOC_PINNED, 0, O_CLOEXEC);
+	if (fd != -ENOMEM)
+		return 1;
+	if (read_long(current) > 64 * (long)MIB)
+		return 2;
+	/* Within the limit it works, and is charged. */
+	fd = ds_alloc(dev, 32 * MIB, MEMALLOC_PINNED, 0, O_CLOEXEC);
+	if (fd < 0)
+		return 3;
+	if (read_long(current) < before + 32 * (long)MIB)
+		return 4;
+	close(fd);
+	if (read_long(current) > before + 4 * (long)MIB)
+		return 5;
+	return 0;
+}
+
+TEST_F(memcg, pinned_beyond_limit_enomem_and_charged)
+{
+	EXPECT_EQ(0, cg_wait(run_in_cgroup(self->dir, pinned_over_limit,
+					   self->dev, self->current)));
+}
+
+static int contiguous_over_limit(int dev, const char *current)
+{
+	long before = read_long(current);
+	int fd;
+
+	/* From the page allocator: charged. */
+	fd = ds_alloc(dev, 2 * MIB, MEMALLOC_CONTINUOUS, 0, O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	if (read_long(current) < before + 2 * (long)MIB)
+		return 2;
+	close(fd);
+	if (ds_alloc(dev, 128 * MIB, MEMALLOC_CONTINUOUS, 0, O_CLOEXEC) != -ENOMEM)
+		return 3;
+	/* Beyond the page allocator's largest block: cannot be charged, refused. */
+	if (ds_alloc(dev, 8 * MIB, MEMALLOC_CONTINUOUS, 0, O_CLOEXEC) != -ENOMEM)
+		return 4;
+	if (read_long(current) > 64 * (long)MIB)
+		return 5;
+	return 0;
+}
+
+TEST_F(memcg, contiguous_beyond_limit_enomem)
+{
+	EXPECT_EQ(0, cg_wait(run_in_cgroup(self->dir, contiguous_over_limit,
+					   self->dev, self->current)));
+}
+
+/* Touching a lazy dataspace beyond the limit: the memcg OOM killer, as tmpfs. */
+static int lazy_touch_over_limit(int dev, const char *current)
+{
+	size_t len = 128 * MIB;
+	char *p;
+	int fd;
+
+	(void)current;
+	fd = ds_alloc(dev, len, 0, 0, O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return 2;
+	memset(p, 1, len);
+	return 3;
+}
+
+TEST_F(memcg, lazy_touch_beyond_limit_oom_killed)
+{
+	EXPECT_EQ(200 + SIGKILL, cg_wait(run_in_cgroup(self->dir, lazy_touch_over_limit,
+							self->dev, self->current)));
+	/* The dataspace died with its only holder: the charge is gone. */
+	EXPECT_GT(4 * (long)MIB, read_long(self->current));
 }
 
 /* Every kind, reallocated 32 times after being dirtied: never a stale byte. */
