@@ -56,7 +56,8 @@ run_static() {
 	gate "library -Wall -Wextra -Werror" make -s -C "$TOP/libmemalloc"
 }
 
-# build_payload NAME KDIR: the module built against KDIR, and the selftests.
+# build_payload NAME KDIR STRESS_SECONDS: the module built against KDIR,
+# and the selftests.
 build_payload() {
 	local name=$1 kdir=$2 b=$work/$1 ko
 	rm -rf "$b" && mkdir -p "$b/payload/selftests/memalloc"
@@ -72,6 +73,7 @@ build_payload() {
 	make -s -C "$TOP/selftests" KSRC="$src" COLLECTION=memalloc emit_tests \
 		>"$b/payload/selftests/kselftest-list.txt"
 	cp "$TOP/testbed/guest-run.sh" "$b/payload/run"
+	echo "export MEMALLOC_STRESS_SECONDS=$3" >"$b/payload/env"
 }
 
 # parse_results NAME RESULTS_LOG: count the KTAP results of every selftest.
@@ -103,10 +105,10 @@ parse_results() {
 
 REPORTS='WARNING:|BUG:|Oops|KASAN|UBSAN|INFO: possible|INFO: task .* blocked|list_(add|del) corruption|general protection fault|Kernel panic|Bad page state|kernel BUG|unable to handle'
 
-run_kernel() { # NAME KDIR IMAGE RELEASE APPEND TIMEOUT
+run_kernel() { # NAME KDIR IMAGE RELEASE APPEND TIMEOUT STRESS_SECONDS
 	local name=$1 kdir=$2 image=$3 release=$4 b=$work/$1
 	echo "# ---- $name kernel: $image"
-	if ! build_payload "$name" "$kdir"; then
+	if ! build_payload "$name" "$kdir" "$7"; then
 		result fail "$name: build module and selftests"
 		return
 	fi
@@ -147,11 +149,11 @@ for t in $targets; do
 	static) run_static ;;
 	stock)
 		run_kernel stock "/lib/modules/$STOCK_RELEASE/build" \
-			"/boot/vmlinuz-$STOCK_RELEASE" "$STOCK_RELEASE" "" 1200 ;;
+			"/boot/vmlinuz-$STOCK_RELEASE" "$STOCK_RELEASE" "" 1200 15 ;;
 	debug)
 		if dk=$("$TOP/testbed/debug-kernel.sh"); then
 			run_kernel debug "$dk" "$dk/arch/x86/boot/bzImage" "" \
-				"cma=128M brd.rd_nr=1 brd.rd_size=65536" 2400
+				"cma=128M brd.rd_nr=1 brd.rd_size=65536" 2400 60
 		else
 			result fail "debug: build the debug kernel"
 		fi ;;

@@ -3,6 +3,8 @@
 # Runs inside the guest (busybox sh): load memalloc, run the selftests
 # through the kselftest runner, unload, and scan for leaks.
 ko=/opt/memalloc/memalloc.ko
+# Settings of this kernel's run (MEMALLOC_STRESS_SECONDS).
+[ -r /opt/memalloc/env ] && . /opt/memalloc/env
 leaks=/sys/kernel/debug/kmemleak
 
 if insmod "$ko"; then
