@@ -475,6 +475,70 @@ TEST_F(memcg, lazy_touch_beyond_limit_oom_killed)
 	EXPECT_GT(4 * (long)MIB, read_long(self->current));
 }
 
+/*
+ * Pinned memory under memory pressure with swap: the cgroup swaps its
+ * anonymous memory out, the pinned pages stay resident on the same frames.
+ */
+#define SWAP_DEV "/dev/ram1"
+
+static int pinned_under_swap(int dev, const char *current)
+{
+	const size_t len = 16 * MIB, anon_len = 40 * MIB;
+	long page = sysconf(_SC_PAGESIZE);
+	size_t n = len / page, i;
+	char path[96], *anon;
+	unsigned char *p;
+	uint64_t *pfns;
+	int fd;
+
+	fd = ds_alloc(dev, len, MEMALLOC_PINNED, 0, O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	pfns = calloc(n, sizeof(*pfns));
+	if (p == MAP_FAILED || !pfns)
+		return 2;
+	for (i = 0; i < len; i++)
+		p[i] = (unsigned char)(i * 13);
+	for (i = 0; i < n; i++)
+		pfns[i] = pfn_of(p + i * page);
+
+	/* 16 MiB pinned + 40 MiB anonymous in 48 MiB: something must go. */
+	anon = mmap(NULL, anon_len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (anon == MAP_FAILED)
+		return 3;
+	memset(anon, 0x11, anon_len);
+	snprintf(path, sizeof(path), "%.*s/memory.swap.current",
+		 (int)(strrchr(current, '/') - current), current);
+	if (read_long(path) <= 0)
+		return 4;
+
+	for (i = 0; i < n; i++)
+		if (pfn_of(p + i * page) != pfns[i])
+			return 5;
+	for (i = 0; i < len; i++)
+		if (p[i] != (unsigned char)(i * 13))
+			return 6;
+	return 0;
+}
+
+TEST_F_TIMEOUT(memcg, pinned_never_swapped, 180)
+{
+	char path[96];
+	int ret;
+
+	if (system("mkswap " SWAP_DEV " >/dev/null 2>&1 && swapon " SWAP_DEV))
+		SKIP(return, "cannot swap on %s", SWAP_DEV);
+	snprintf(path, sizeof(path), "%s/memory.max", self->dir);
+	ASSERT_EQ(0, write_file(path, "48M"));
+	snprintf(path, sizeof(path), "%s/memory.swap.max", self->dir);
+	ASSERT_EQ(0, write_file(path, "max"));
+	ret = cg_wait(run_in_cgroup(self->dir, pinned_under_swap, self->dev, self->current));
+	EXPECT_EQ(0, system("swapoff " SWAP_DEV));
+	EXPECT_EQ(0, ret);
+}
+
 /* Every kind, reallocated 32 times after being dirtied: never a stale byte. */
 FIXTURE(zero) {
 	int dev;

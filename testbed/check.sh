@@ -153,7 +153,7 @@ for t in $targets; do
 	debug)
 		if dk=$("$TOP/testbed/debug-kernel.sh"); then
 			run_kernel debug "$dk" "$dk/arch/x86/boot/bzImage" "" \
-				"cma=128M brd.rd_nr=1 brd.rd_size=65536" 2400 60
+				"cma=128M brd.rd_nr=2 brd.rd_size=65536" 2400 60
 		else
 			result fail "debug: build the debug kernel"
 		fi ;;
