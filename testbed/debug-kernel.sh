@@ -37,4 +37,8 @@ missing=$(grep -E '^CONFIG_' "$frag" | while read -r line; do
 done)
 [ -z "$missing" ] || note "fragment options not in the final config: $missing"
 touch "$out/.built"
+# Builds from an older fragment or source are of no more use.
+for old in "$CACHE/kernel-$(basename "$frag" .config)-"*; do
+	[ "$old" = "$out" ] || rm -rf "$old"
+done
 echo "$out"
