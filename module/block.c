@@ -13,6 +13,8 @@
 #include <linux/nodemask.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/user.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 
 #include "memalloc.h"
@@ -23,10 +25,16 @@
  * PINNED and CONTINUOUS dataspaces own their pages. The pages are taken
  * eagerly and zeroed once (by the page allocator, which zeroes on
  * allocation when asked with __GFP_ZERO or booted with init_on_alloc),
- * charged to the caller's memory cgroup (__GFP_ACCOUNT) and to its
+ * charged to the caller's memory cgroup (__GFP_ACCOUNT) and to its user's
  * RLIMIT_MEMLOCK (unless it has CAP_IPC_LOCK), and never put on an LRU
  * list: they are never swapped, reclaimed or migrated. They are unmovable
  * allocations, so they stay out of ZONE_MOVABLE and CMA pageblocks.
+ *
+ * PINNED SUPER_PAGES dataspaces are shmem files on the huge mount instead,
+ * populated at once with unmovable 2 MiB pages, made unevictable before
+ * that, and held: resident, never swapped or migrated, and both PMD-mapped
+ * and usable by get_user_pages(), which a block the module owns cannot be
+ * on 6.1.
  *
  * Each page carries its own reference (high-order blocks are split), so a
  * mapping inserts them as ordinary pages (VM_MIXEDMAP, page-backed) and
@@ -39,6 +47,12 @@
  * finds itself, aligned as asked and migrating movable pages out of it.
  * Such a range cannot be charged to a memory cgroup on 6.1, so callers in a
  * memory-limited cgroup get ENOMEM instead.
+ *
+ * The CMA area is not used: on 6.1, a long-term pin (io_uring buffer
+ * registration, RDMA, VFIO) of a CMA page that is not on an LRU list
+ * retries its migration forever, and the pinning task hangs until killed.
+ * alloc_contig_range() with MIGRATE_MOVABLE refuses CMA pageblocks (EBUSY),
+ * so blocks never come from there.
  */
 
 #define MEMALLOC_HIGH_ORDER_GFP ((GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT | \
@@ -183,6 +197,7 @@ static int memalloc_alloc_contig(struct memalloc_ds *ds, unsigned int align)
 	unsigned long stride = 1UL << (align - PAGE_SHIFT);
 	unsigned int order = max_t(unsigned int, get_order(ds->npages << PAGE_SHIFT),
 				   align - PAGE_SHIFT);
+	bool limited = memalloc_memcg_limited();
 	struct page *page;
 	int nid, zi, ret;
 
@@ -193,7 +208,7 @@ static int memalloc_alloc_contig(struct memalloc_ds *ds, unsigned int align)
 			return 0;
 		}
 	}
-	if (memalloc_memcg_limited())
+	if (limited)
 		return -ENOMEM;
 	for_each_online_node(nid) {
 		pg_data_t *pgdat = NODE_DATA(nid);
@@ -211,16 +226,71 @@ static int memalloc_alloc_contig(struct memalloc_ds *ds, unsigned int align)
 	return -ENOMEM;
 }
 
+static int memalloc_pin_shmem(struct memalloc_ds *ds)
+{
+	struct address_space *mapping = ds->shmem->f_mapping;
+	/* Unmovable (out of ZONE_MOVABLE and CMA); ENOMEM over the memcg limit. */
+	gfp_t gfp = GFP_HIGHUSER | __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
+	struct page *page;
+	pgoff_t i;
+
+	/* Before the pages exist: it has no effect on pages already there. */
+	mapping_set_unevictable(mapping);
+	mapping_set_gfp_mask(mapping, gfp);
+	for (i = 0; i < ds->npages; i++) {
+		page = shmem_read_mapping_page_gfp(mapping, i, gfp);
+		if (IS_ERR(page))
+			return PTR_ERR(page);
+		ds->pages[i] = page;
+		/* Super pages are a guarantee: no 4 KiB fallback. */
+		if (!PageTransCompound(page))
+			return -ENOMEM;
+		if (!(i % 512)) {
+			if (fatal_signal_pending(current))
+				return -EINTR;
+			cond_resched();
+		}
+	}
+	return 0;
+}
+
+/*
+ * Locked memory is charged to the user, as io_uring charges its buffers: a
+ * charge to the mm would be escaped by a child that allocates, passes the
+ * fd on and exits. The pages show as VmPin of the allocating process.
+ */
+static int memalloc_charge_locked(struct memalloc_ds *ds)
+{
+	struct user_struct *user = current_user();
+	unsigned long limit, cur, new;
+
+	if (!capable(CAP_IPC_LOCK)) {
+		limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+		cur = atomic_long_read(&user->locked_vm);
+		do {
+			new = cur + ds->npages;
+			if (new > limit || new < cur)
+				return -ENOMEM;
+		} while (!atomic_long_try_cmpxchg(&user->locked_vm, &cur, new));
+		ds->locked_user = get_uid(user);
+	}
+	ds->pinned_mm = current->mm;
+	mmgrab(ds->pinned_mm);
+	atomic64_add(ds->npages, &ds->pinned_mm->pinned_vm);
+	return 0;
+}
+
 /**
  * memalloc_block_alloc() - take the pages of a block-backed dataspace
- * @ds: the dataspace; @ds->npages and @ds->flags are set
+ * @ds: the dataspace; @ds->npages and @ds->flags are set, and @ds->shmem
+ *      for PINNED SUPER_PAGES
  * @align: log2 of the physical alignment, for CONTINUOUS
  *
  * On failure the caller still calls memalloc_block_free(), which gives back
  * whatever was taken.
  *
  * Context: process context; sleeps.
- * Return: 0, -ENOMEM (no memory, or over RLIMIT_MEMLOCK), or -EINTR (a
+ * Return: 0, -ENOMEM (no memory, or over RLIMIT_MEMLOCK) or -EINTR (a
  * fatal signal arrived).
  */
 int memalloc_block_alloc(struct memalloc_ds *ds, unsigned int align)
@@ -229,15 +299,16 @@ int memalloc_block_alloc(struct memalloc_ds *ds, unsigned int align)
 
 	if (!current->mm)
 		return -EINVAL;
-	ds->pages = kvcalloc(ds->npages, sizeof(*ds->pages), GFP_KERNEL_ACCOUNT);
+	ds->pages = kvcalloc(ds->npages, sizeof(*ds->pages),
+			     GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!ds->pages)
 		return -ENOMEM;
-	ret = account_locked_vm(current->mm, ds->npages, true);
+	ret = memalloc_charge_locked(ds);
 	if (ret)
 		return ret;
-	ds->locked_mm = current->mm;
-	mmgrab(ds->locked_mm);
 
+	if (ds->shmem)
+		return memalloc_pin_shmem(ds);
 	if (ds->flags & MEMALLOC_CONTINUOUS)
 		return memalloc_alloc_contig(ds, align);
 	return memalloc_alloc_chunks(ds);
@@ -262,8 +333,12 @@ void memalloc_block_free(struct memalloc_ds *ds)
 				put_page(ds->pages[i]);
 		kvfree(ds->pages);
 	}
-	if (ds->locked_mm) {
-		account_locked_vm(ds->locked_mm, ds->npages, false);
-		mmdrop(ds->locked_mm);
+	if (ds->locked_user) {
+		atomic_long_sub(ds->npages, &ds->locked_user->locked_vm);
+		free_uid(ds->locked_user);
+	}
+	if (ds->pinned_mm) {
+		atomic64_sub(ds->npages, &ds->pinned_mm->pinned_vm);
+		mmdrop(ds->pinned_mm);
 	}
 }

@@ -7,6 +7,7 @@
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/fcntl.h>
+#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -32,7 +33,8 @@ MODULE_IMPORT_NS(DMA_BUF);
  *
  * SUPER_PAGES dataspaces use a second mount with huge=always: their memory
  * comes in 2 MiB pages, mapped with PMD entries where the mapping's address
- * is 2 MiB aligned, and still page-backed.
+ * is 2 MiB aligned, and still page-backed. PINNED SUPER_PAGES dataspaces
+ * are such files populated at once and held (see block.c).
  *
  * A CPU mapping of a lazy dataspace is a mapping of the shmem file itself
  * (vma_set_file()), so it keeps the memory alive after the dataspace's last
@@ -62,7 +64,7 @@ static struct sg_table *memalloc_map_dma_buf(struct dma_buf_attachment *attach,
 	struct page **pages;
 	int ret;
 
-	pages = kvmalloc_array(npages, sizeof(*pages), GFP_KERNEL);
+	pages = kvmalloc_array(npages, sizeof(*pages), GFP_KERNEL | __GFP_NOWARN);
 	if (!pages)
 		return ERR_PTR(-ENOMEM);
 	/*
@@ -143,9 +145,48 @@ static const struct vm_operations_struct memalloc_block_vm_ops = {
 	.fault = memalloc_block_fault,
 };
 
+/*
+ * A mapping of a PINNED SUPER_PAGES dataspace is a shmem mapping that also
+ * holds the dataspace (its dma-buf file, in vm_private_data): the pins and
+ * the locked-memory charge last as long as any mapping. Its faults are
+ * shmem's, learnt from the first such mapping (shmem_vm_ops is not
+ * exported), so its huge pages are still PMD-mapped.
+ */
+static const struct vm_operations_struct *memalloc_shmem_vm_ops;
+
+static vm_fault_t memalloc_pinned_fault(struct vm_fault *vmf)
+{
+	return READ_ONCE(memalloc_shmem_vm_ops)->fault(vmf);
+}
+
+static vm_fault_t memalloc_pinned_map_pages(struct vm_fault *vmf,
+					    pgoff_t start, pgoff_t end)
+{
+	return READ_ONCE(memalloc_shmem_vm_ops)->map_pages(vmf, start, end);
+}
+
+static void memalloc_pinned_open(struct vm_area_struct *vma)
+{
+	get_file(vma->vm_private_data);
+}
+
+static void memalloc_pinned_close(struct vm_area_struct *vma)
+{
+	fput(vma->vm_private_data);
+}
+
+static const struct vm_operations_struct memalloc_pinned_vm_ops = {
+	.open = memalloc_pinned_open,
+	.close = memalloc_pinned_close,
+	.fault = memalloc_pinned_fault,
+	.map_pages = memalloc_pinned_map_pages,
+};
+
 static int memalloc_dma_buf_mmap(struct dma_buf *dmabuf,
 				 struct vm_area_struct *vma)
 {
+	int ret;
+
 	struct memalloc_ds *ds = dmabuf->priv;
 	unsigned long end;
 
@@ -156,7 +197,7 @@ static int memalloc_dma_buf_mmap(struct dma_buf *dmabuf,
 		return -EINVAL;
 
 	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
-	if (ds->pages) {
+	if (!ds->shmem) {
 		unsigned long n = vma_pages(vma);
 
 		/* Page-backed, so get_user_pages() works on the mapping. */
@@ -165,12 +206,23 @@ static int memalloc_dma_buf_mmap(struct dma_buf *dmabuf,
 		return vm_insert_pages(vma, vma->vm_start,
 				       ds->pages + vma->vm_pgoff, &n);
 	}
-	vma_set_file(vma, ds->shmem);
-	return call_mmap(ds->shmem, vma);
+	vma_set_file(vma, ds->map_file);
+	ret = call_mmap(ds->map_file, vma);
+	if (ret || !ds->pages)
+		return ret;
+	if (!vma->vm_ops->fault || !vma->vm_ops->map_pages || vma->vm_ops->open ||
+	    vma->vm_ops->close)
+		return -EOPNOTSUPP;
+	WRITE_ONCE(memalloc_shmem_vm_ops, vma->vm_ops);
+	vma->vm_private_data = get_file(dmabuf->file);
+	vma->vm_ops = &memalloc_pinned_vm_ops;
+	return 0;
 }
 
 static void memalloc_ds_free(struct memalloc_ds *ds)
 {
+	if (ds->map_file)
+		fput(ds->map_file);
 	if (ds->shmem)
 		fput(ds->shmem);
 	memalloc_block_free(ds);
@@ -198,7 +250,7 @@ u32 memalloc_alloc_flags(void)
 {
 	u32 flags = MEMALLOC_CONTINUOUS | MEMALLOC_PINNED;
 
-	if (has_transparent_hugepage())
+	if (memalloc_huge_mnt)
 		flags |= MEMALLOC_SUPER_PAGES;
 	return flags;
 }
@@ -214,9 +266,11 @@ static int memalloc_check_alloc(struct memalloc_alloc *cmd, u64 *rounded)
 		return -EINVAL;
 	if (cmd->flags & ~memalloc_alloc_flags())
 		return -EOPNOTSUPP;
-	/* Super pages of module-owned memory cannot be both PMD-mapped and GUP-able on 6.1. */
-	if (cmd->flags & MEMALLOC_SUPER_PAGES &&
-	    cmd->flags & (MEMALLOC_CONTINUOUS | MEMALLOC_PINNED))
+	/*
+	 * On 6.1 a block the module owns cannot be both PMD-mapped and
+	 * usable by get_user_pages() (see the README).
+	 */
+	if (cmd->flags & MEMALLOC_SUPER_PAGES && cmd->flags & MEMALLOC_CONTINUOUS)
 		return -EOPNOTSUPP;
 
 	cmd->align = max_t(u32, cmd->align,
@@ -259,17 +313,26 @@ int memalloc_ds_alloc(struct memalloc_ucmd *ucmd)
 	ds->size = cmd->length;
 	ds->flags = cmd->flags;
 	ds->npages = rounded >> PAGE_SHIFT;
-	if (ds->flags & (MEMALLOC_CONTINUOUS | MEMALLOC_PINNED)) {
-		ret = memalloc_block_alloc(ds, cmd->align);
-	} else {
+	/* Shmem for lazy and super pages, pinned or not; pages we own else. */
+	if (ds->flags & MEMALLOC_SUPER_PAGES ||
+	    !(ds->flags & (MEMALLOC_CONTINUOUS | MEMALLOC_PINNED))) {
 		ds->shmem = shmem_file_setup_with_mnt(ds->flags & MEMALLOC_SUPER_PAGES ?
 						      memalloc_huge_mnt : memalloc_mnt,
 						      KBUILD_MODNAME, rounded,
 						      VM_NORESERVE);
 		ret = PTR_ERR_OR_ZERO(ds->shmem);
-		if (ret)
+		if (ret) {
 			ds->shmem = NULL;
+			goto err_free_ds;
+		}
+		ds->map_file = dentry_open(&ds->shmem->f_path, O_RDONLY,
+					   current_cred());
+		ret = PTR_ERR_OR_ZERO(ds->map_file);
+		if (ret)
+			ds->map_file = NULL;
 	}
+	if (!ret && ds->flags & (MEMALLOC_CONTINUOUS | MEMALLOC_PINNED))
+		ret = memalloc_block_alloc(ds, cmd->align);
 	if (ret)
 		goto err_free_ds;
 
@@ -332,6 +395,9 @@ int memalloc_ds_init(void)
 	memalloc_mnt = memalloc_mount(type, "huge=never");
 	if (IS_ERR(memalloc_mnt))
 		return PTR_ERR(memalloc_mnt);
+	/* Without transparent huge pages, no SUPER_PAGES: the rest works. */
+	if (!has_transparent_hugepage())
+		return 0;
 	memalloc_huge_mnt = memalloc_mount(type, "huge=always");
 	if (IS_ERR(memalloc_huge_mnt)) {
 		kern_unmount(memalloc_mnt);
@@ -349,6 +415,7 @@ int memalloc_ds_init(void)
  */
 void memalloc_ds_exit(void)
 {
-	kern_unmount(memalloc_huge_mnt);
+	if (memalloc_huge_mnt)
+		kern_unmount(memalloc_huge_mnt);
 	kern_unmount(memalloc_mnt);
 }

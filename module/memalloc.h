@@ -27,7 +27,10 @@ struct memalloc_ucmd {
  * @npages: the pages handed out: the byte size rounded up to (super)pages
  * @size: the exact byte size asked for
  * @flags: the MEMALLOC_* flags it was made with
- * @locked_mm: the mm charged for RLIMIT_MEMLOCK, or NULL
+ * @map_file: a read-only file of @shmem, which CPU mappings map, so that
+ *            no one can punch holes into it through them (MADV_REMOVE)
+ * @locked_user: the user charged for RLIMIT_MEMLOCK, or NULL
+ * @pinned_mm: the mm whose pinned_vm (VmPin) shows the pages, or NULL
  */
 struct memalloc_ds {
 	struct file *shmem;
@@ -35,7 +38,9 @@ struct memalloc_ds {
 	pgoff_t npages;
 	u64 size;
 	u32 flags;
-	struct mm_struct *locked_mm;
+	struct file *map_file;
+	struct user_struct *locked_user;
+	struct mm_struct *pinned_mm;
 };
 
 int memalloc_ucmd_respond(struct memalloc_ucmd *ucmd, size_t len);

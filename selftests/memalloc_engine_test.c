@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -41,18 +42,25 @@ static int check_contiguous(const char *p, size_t len, unsigned int align,
 			    uint64_t *first)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	uint64_t pfn0 = pfn_of(p), align_pages = (1ull << align) / page;
-	size_t off;
+	uint64_t align_pages = (1ull << align) / page, *pfns;
+	size_t i, n = len / page;
+	int ret = 0;
 
-	*first = pfn0;
-	if (!pfn0)
-		return -1;
-	if (align_pages > 1 && pfn0 % align_pages)
-		return -2;
-	for (off = page; off < len; off += page)
-		if (pfn_of(p + off) != pfn0 + off / page)
-			return -3;
-	return 0;
+	pfns = calloc(n, sizeof(*pfns));
+	if (!pfns || pfns_of(p, n, pfns)) {
+		free(pfns);
+		return -4;
+	}
+	*first = pfns[0];
+	if (!pfns[0])
+		ret = -1;
+	else if (align_pages > 1 && pfns[0] % align_pages)
+		ret = -2;
+	for (i = 1; i < n && !ret; i++)
+		if (pfns[i] != pfns[0] + i)
+			ret = -3;
+	free(pfns);
+	return ret;
 }
 
 FIXTURE(contig) {
@@ -83,7 +91,7 @@ FIXTURE_TEARDOWN(contig)
 
 TEST_F_TIMEOUT(contig, physically_contiguous_and_zero, 120)
 {
-	size_t len = variant->size, i;
+	size_t len = variant->size;
 	uint64_t pfn;
 	char *p;
 	int fd;
@@ -92,34 +100,66 @@ TEST_F_TIMEOUT(contig, physically_contiguous_and_zero, 120)
 	ASSERT_LE(0, fd);
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	for (i = 0; i < len; i++)
-		ASSERT_EQ(0, p[i]);
+	ASSERT_TRUE(all_zero(p, len));
 	EXPECT_EQ(0, check_contiguous(p, len, 12, &pfn));
 	TH_LOG("%zu KiB at pfn %#llx", len / KIB, (unsigned long long)pfn);
 	munmap(p, len);
 	close(fd);
 }
 
-TEST_F_TIMEOUT(contig, every_alignment, 300)
+/* With a CMA area in the kernel (the debug kernel: cma=128M). */
+FIXTURE(cma) {
+	int dev;
+	long total;
+};
+
+FIXTURE_SETUP(cma)
 {
-	unsigned int align;
+	self->dev = dev_open();
+	ASSERT_LE(0, self->dev);
+	self->total = meminfo_kib("CmaTotal");
+	if (self->total <= 0)
+		SKIP(return, "no CMA area in this kernel");
+}
+
+FIXTURE_TEARDOWN(cma)
+{
+	close(self->dev);
+}
+
+/*
+ * Not from the CMA area: on 6.1 a long-term pin (io_uring, RDMA, VFIO) of
+ * a CMA page off the LRU retries forever. Blocks come from elsewhere.
+ */
+TEST_F(cma, contiguous_not_taken_from_cma)
+{
+	const size_t len = 16 * MIB;
+	long before, during;
+	int fd;
+
+	before = meminfo_kib("CmaFree");
+	fd = ds_alloc(self->dev, len, MEMALLOC_CONTINUOUS, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	during = meminfo_kib("CmaFree");
+	EXPECT_GT((long)(len / KIB) / 2, before - during);
+	close(fd);
+}
+
+TEST_F_TIMEOUT(cma, contiguous_beyond_the_cma_area, 120)
+{
+	size_t len = (self->total + 64 * 1024) * KIB;
 	uint64_t pfn;
-	size_t len = variant->size;
 	char *p;
 	int fd;
 
-	if (len > 4 * MIB)
-		SKIP(return, "alignments are checked on the small sizes");
-	for (align = 12; align <= 30; align++) {
-		fd = ds_alloc(self->dev, len, MEMALLOC_CONTINUOUS, align, O_CLOEXEC);
-		ASSERT_LE(0, fd) TH_LOG("align %u: %s", align, strerror(-fd));
-		p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
-		ASSERT_NE(MAP_FAILED, p);
-		EXPECT_EQ(0, check_contiguous(p, len, align, &pfn))
-			TH_LOG("align %u: pfn %#llx", align, (unsigned long long)pfn);
-		munmap(p, len);
-		close(fd);
-	}
+	fd = ds_alloc(self->dev, len, MEMALLOC_CONTINUOUS, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0, check_contiguous(p, len, 12, &pfn));
+	TH_LOG("%zu MiB at pfn %#llx", len / MIB, (unsigned long long)pfn);
+	munmap(p, len);
+	close(fd);
 }
 
 FIXTURE(pinned) {
@@ -135,6 +175,30 @@ FIXTURE_SETUP(pinned)
 FIXTURE_TEARDOWN(pinned)
 {
 	close(self->dev);
+}
+
+/* Every alignment from a page to a PUD, at sizes below and at MAX_ORDER. */
+TEST_F_TIMEOUT(pinned, contiguous_every_alignment, 300)
+{
+	const size_t sizes[] = { 4 * KIB, 2 * MIB, 4 * MIB };
+	unsigned int align, i;
+	uint64_t pfn;
+	char *p;
+	int fd;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		for (align = 12; align <= 30; align++) {
+			fd = ds_alloc(self->dev, sizes[i], MEMALLOC_CONTINUOUS, align, O_CLOEXEC);
+			ASSERT_LE(0, fd) TH_LOG("align %u: %s", align, strerror(-fd));
+			p = mmap(NULL, sizes[i], PROT_READ, MAP_SHARED, fd, 0);
+			ASSERT_NE(MAP_FAILED, p);
+			EXPECT_EQ(0, check_contiguous(p, sizes[i], align, &pfn))
+				TH_LOG("%zu KiB, align %u: pfn %#llx", sizes[i] / KIB, align,
+				       (unsigned long long)pfn);
+			munmap(p, sizes[i]);
+			close(fd);
+		}
+	}
 }
 
 /* Resident at allocation, before any mapping or touch. */
@@ -153,7 +217,7 @@ TEST_F(pinned, eager)
 	EXPECT_GE(meminfo_kib("MemFree"), after + (long)(len / KIB) - 8192);
 }
 
-/* Counted as locked memory, and not on any LRU list. */
+/* Counted as pinned memory (VmPin), and not on any LRU list. */
 TEST_F(pinned, locked_and_off_lru)
 {
 	const size_t len = 16 * MIB;
@@ -163,10 +227,10 @@ TEST_F(pinned, locked_and_off_lru)
 	char *p;
 	int fd;
 
-	lck0 = status_kib("VmLck");
+	lck0 = status_kib("VmPin");
 	fd = ds_alloc(self->dev, len, MEMALLOC_PINNED, 0, O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	lck1 = status_kib("VmLck");
+	lck1 = status_kib("VmPin");
 	EXPECT_EQ(lck0 + (long)(len / KIB), lck1);
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
@@ -178,7 +242,7 @@ TEST_F(pinned, locked_and_off_lru)
 	}
 	munmap(p, len);
 	close(fd);
-	EXPECT_EQ(lck0, status_kib("VmLck"));
+	EXPECT_EQ(lck0, status_kib("VmPin"));
 }
 
 /* Frames stay where they are through compaction. */
@@ -195,19 +259,19 @@ TEST_F_TIMEOUT(pinned, not_migrated_by_compaction, 120)
 	ASSERT_LE(0, fd);
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	pfns = calloc(n, sizeof(*pfns));
+	pfns = calloc(2 * n, sizeof(*pfns));
 	ASSERT_NE(NULL, pfns);
-	for (i = 0; i < n; i++) {
-		pfns[i] = pfn_of(p + i * page);
+	ASSERT_EQ(0, pfns_of(p, n, pfns));
+	for (i = 0; i < n; i++)
 		ASSERT_NE(0, pfns[i]);
-	}
 	c = open("/proc/sys/vm/compact_memory", O_WRONLY);
 	if (c >= 0) {
 		EXPECT_EQ(1, write(c, "1", 1));
 		close(c);
 	}
+	ASSERT_EQ(0, pfns_of(p, n, pfns + n));
 	for (i = 0; i < n; i++)
-		ASSERT_EQ(pfns[i], pfn_of(p + i * page));
+		ASSERT_EQ(pfns[i], pfns[n + i]);
 	free(pfns);
 	munmap(p, len);
 	close(fd);
@@ -241,6 +305,35 @@ TEST_F(pinned, rlimit_memlock_enforced)
 	fd = ds_alloc(self->dev, 3 * MIB, MEMALLOC_PINNED, 0, O_CLOEXEC);
 	EXPECT_LE(0, fd);
 	close(fd);
+}
+
+/* The charge belongs to the user: a child cannot take it away when it exits. */
+TEST_F(pinned, rlimit_memlock_outlives_the_allocating_child)
+{
+	struct rlimit lim = { 4 * MIB, 4 * MIB };
+	int sv[2], status, fd;
+	pid_t pid;
+
+	ASSERT_EQ(0, drop_cap_ipc_lock());
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &lim));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		fd = ds_alloc(self->dev, 3 * MIB, MEMALLOC_PINNED, 0, O_CLOEXEC);
+		_exit(fd < 0 || send_fd(sv[1], fd) ? 1 : 0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	fd = recv_fd(sv[0]);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-ENOMEM, ds_alloc(self->dev, 3 * MIB, MEMALLOC_PINNED, 0, O_CLOEXEC));
+	close(fd);
+	fd = ds_alloc(self->dev, 3 * MIB, MEMALLOC_PINNED, 0, O_CLOEXEC);
+	EXPECT_LE(0, fd);
+	close(fd);
+	close(sv[0]);
+	close(sv[1]);
 }
 
 FIXTURE(super) {
@@ -294,12 +387,104 @@ TEST_F(super, lazy_and_pmd_mapped)
 	close(fd);
 }
 
-TEST_F(super, combined_with_block_backing_eopnotsupp)
+/* A mapping holds a pinned dataspace whole: pins and charge included. */
+TEST_F(super, pinned_mapping_keeps_the_pin_after_close)
+{
+	const size_t len = 4 * MIB;
+	long pin0 = status_kib("VmPin");
+	char *p;
+	int fd;
+
+	fd = ds_alloc(self->dev, len, MEMALLOC_SUPER_PAGES | MEMALLOC_PINNED, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	p = map_aligned(fd, len, 21, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, p);
+	close(fd);
+	EXPECT_EQ(pin0 + (long)(len / KIB), status_kib("VmPin"));
+	memset(p, 1, len);
+	EXPECT_EQ((long)(len / KIB), smaps_kib(p, "ShmemPmdMapped"));
+	munmap(p, len);
+	EXPECT_EQ(pin0, status_kib("VmPin"));
+}
+
+/* Holes cannot be punched through a mapping: memory only goes with the dataspace. */
+TEST_F(super, madv_remove_refused)
+{
+	const uint32_t kinds[] = { 0, MEMALLOC_SUPER_PAGES,
+				   MEMALLOC_SUPER_PAGES | MEMALLOC_PINNED };
+	const size_t len = 2 * MIB;
+	unsigned int i;
+	char *p;
+	int fd;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		fd = ds_alloc(self->dev, len, kinds[i], 0, O_CLOEXEC);
+		ASSERT_LE(0, fd);
+		p = map_aligned(fd, len, 21, PROT_READ | PROT_WRITE);
+		ASSERT_NE(MAP_FAILED, p);
+		memset(p, 7, len);
+		EXPECT_EQ(-1, madvise(p, len, MADV_REMOVE));
+		EXPECT_EQ(EBADF, errno);
+		EXPECT_EQ(7, p[len - 1]);
+		munmap(p, len);
+		close(fd);
+	}
+}
+
+/* On 6.1 a contiguous block cannot be PMD-mapped and GUP-able: refused. */
+TEST_F(super, with_contiguous_eopnotsupp)
 {
 	EXPECT_EQ(-EOPNOTSUPP, ds_alloc(self->dev, 2 * MIB,
-					MEMALLOC_SUPER_PAGES | MEMALLOC_PINNED, 0, O_CLOEXEC));
-	EXPECT_EQ(-EOPNOTSUPP, ds_alloc(self->dev, 2 * MIB,
 					MEMALLOC_SUPER_PAGES | MEMALLOC_CONTINUOUS, 0, O_CLOEXEC));
+	EXPECT_EQ(-EOPNOTSUPP, ds_alloc(self->dev, 2 * MIB, MEMALLOC_SUPER_PAGES |
+					MEMALLOC_CONTINUOUS | MEMALLOC_PINNED, 0, O_CLOEXEC));
+}
+
+#define KPF_UNEVICTABLE 18
+#define KPF_THP 22
+
+/* Pinned super pages: eager, locked, unevictable huge pages, PMD-mapped, staying put. */
+TEST_F_TIMEOUT(super, pinned_resident_unevictable_pmd_mapped, 120)
+{
+	const size_t len = 16 * MIB;
+	long page = sysconf(_SC_PAGESIZE);
+	long before, lck0, c;
+	size_t n = len / page, i;
+	uint64_t *pfns, flags;
+	char *p;
+	int fd;
+
+	before = meminfo_kib("MemFree");
+	lck0 = status_kib("VmPin");
+	fd = ds_alloc(self->dev, len, MEMALLOC_SUPER_PAGES | MEMALLOC_PINNED, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_LE((long)(len / KIB) - 4096, before - meminfo_kib("MemFree"));
+	EXPECT_EQ(lck0 + (long)(len / KIB), status_kib("VmPin"));
+	p = map_aligned(fd, len, 21, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 3, len);
+	EXPECT_EQ((long)(len / KIB), smaps_kib(p, "ShmemPmdMapped"));
+	pfns = calloc(2 * n, sizeof(*pfns));
+	ASSERT_NE(NULL, pfns);
+	ASSERT_EQ(0, pfns_of(p, n, pfns));
+	for (i = 0; i < n; i += 512) {
+		flags = kpageflags_of(pfns[i]);
+		ASSERT_NE(~0ull, flags);
+		ASSERT_TRUE(flags & (1ull << KPF_UNEVICTABLE));
+		ASSERT_TRUE(flags & (1ull << KPF_THP));
+	}
+	c = open("/proc/sys/vm/compact_memory", O_WRONLY);
+	if (c >= 0) {
+		EXPECT_EQ(1, write(c, "1", 1));
+		close(c);
+	}
+	ASSERT_EQ(0, pfns_of(p, n, pfns + n));
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(pfns[i], pfns[n + i]);
+	free(pfns);
+	munmap(p, len);
+	close(fd);
+	EXPECT_EQ(lck0, status_kib("VmPin"));
 }
 
 /*
@@ -395,7 +580,7 @@ static int cg_wait(pid_t child)
 /* 1: over-limit pinned allocation not refused with ENOMEM, ... */
 static int pinned_over_limit(int dev, const char *current)
 {
-	long before = read_long(current);
+	long before;
 	int fd;
 
 	fd = ds_alloc(dev, 128 * MIB, MEMALLOC_PINNED, 0, O_CLOEXEC);
@@ -403,11 +588,12 @@ static int pinned_over_limit(int dev, const char *current)
 		return 1;
 	if (read_long(current) > 64 * (long)MIB)
 		return 2;
-	/* Within the limit it works, and is charged. */
+	/* Within the limit it works, and is charged (the slab it uses too). */
+	before = read_long(current);
 	fd = ds_alloc(dev, 32 * MIB, MEMALLOC_PINNED, 0, O_CLOEXEC);
 	if (fd < 0)
 		return 3;
-	if (read_long(current) < before + 32 * (long)MIB)
+	if (read_long(current) < before + 31 * (long)MIB)
 		return 4;
 	close(fd);
 	if (read_long(current) > before + 4 * (long)MIB)
@@ -495,13 +681,13 @@ static int pinned_under_swap(int dev, const char *current)
 	if (fd < 0)
 		return 1;
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	pfns = calloc(n, sizeof(*pfns));
+	pfns = calloc(2 * n, sizeof(*pfns));
 	if (p == MAP_FAILED || !pfns)
 		return 2;
 	for (i = 0; i < len; i++)
 		p[i] = (unsigned char)(i * 13);
-	for (i = 0; i < n; i++)
-		pfns[i] = pfn_of(p + i * page);
+	if (pfns_of(p, n, pfns))
+		return 7;
 
 	/* 16 MiB pinned + 40 MiB anonymous in 48 MiB: something must go. */
 	anon = mmap(NULL, anon_len, PROT_READ | PROT_WRITE,
@@ -514,8 +700,10 @@ static int pinned_under_swap(int dev, const char *current)
 	if (read_long(path) <= 0)
 		return 4;
 
+	if (pfns_of(p, n, pfns + n))
+		return 7;
 	for (i = 0; i < n; i++)
-		if (pfn_of(p + i * page) != pfns[i])
+		if (pfns[n + i] != pfns[i])
 			return 5;
 	for (i = 0; i < len; i++)
 		if (p[i] != (unsigned char)(i * 13))
@@ -556,6 +744,8 @@ FIXTURE_VARIANT_ADD(zero, contiguous_big) { .flags = MEMALLOC_CONTINUOUS, .size 
 FIXTURE_VARIANT_ADD(zero, pinned_contiguous) {
 	.flags = MEMALLOC_PINNED | MEMALLOC_CONTINUOUS, .size = 1 * MIB + 1 };
 FIXTURE_VARIANT_ADD(zero, super) { .flags = MEMALLOC_SUPER_PAGES, .size = 4 * MIB + 7 };
+FIXTURE_VARIANT_ADD(zero, pinned_super) {
+	.flags = MEMALLOC_SUPER_PAGES | MEMALLOC_PINNED, .size = 2 * MIB + 3 };
 
 FIXTURE_SETUP(zero)
 {
@@ -571,7 +761,7 @@ FIXTURE_TEARDOWN(zero)
 TEST_F_TIMEOUT(zero, thirty_two_reallocations, 300)
 {
 	size_t unit = variant->flags & MEMALLOC_SUPER_PAGES ? 2 * MIB : 4 * KIB;
-	size_t len = round_up(variant->size, unit), i;
+	size_t len = round_up(variant->size, unit);
 	unsigned long *p;
 	int round, fd;
 
@@ -581,8 +771,7 @@ TEST_F_TIMEOUT(zero, thirty_two_reallocations, 300)
 		/* The whole rounded size, padding past the byte size included. */
 		p = map_aligned(fd, len, 21, PROT_READ | PROT_WRITE);
 		ASSERT_NE(MAP_FAILED, p);
-		for (i = 0; i < len / sizeof(*p); i++)
-			ASSERT_EQ(0ul, p[i]) TH_LOG("round %d, byte %zu", round, i * sizeof(*p));
+		ASSERT_TRUE(all_zero(p, len)) TH_LOG("round %d", round);
 		memset(p, 0xa5, len);
 		munmap(p, len);
 		close(fd);

@@ -36,12 +36,17 @@ FIXTURE(io) {
 
 FIXTURE_VARIANT(io) {
 	uint32_t flags;
-	/* 6.1's io_uring takes shmem and hugetlbfs mappings only. */
+	/*
+	 * 6.1's io_uring takes shmem and hugetlbfs mappings only; a pinned
+	 * super-page mapping is shmem with memalloc's own vm_ops.
+	 */
 	int uring_errno;
 };
 
 FIXTURE_VARIANT_ADD(io, lazy) { .flags = 0 };
 FIXTURE_VARIANT_ADD(io, super_pages) { .flags = MEMALLOC_SUPER_PAGES };
+FIXTURE_VARIANT_ADD(io, pinned_super_pages) {
+	.flags = MEMALLOC_PINNED | MEMALLOC_SUPER_PAGES, .uring_errno = EOPNOTSUPP };
 FIXTURE_VARIANT_ADD(io, pinned) { .flags = MEMALLOC_PINNED, .uring_errno = EOPNOTSUPP };
 FIXTURE_VARIANT_ADD(io, contiguous) {
 	.flags = MEMALLOC_CONTINUOUS, .uring_errno = EOPNOTSUPP };
@@ -188,43 +193,6 @@ TEST_F(io, fork_shares_the_mapping)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_EQ(0, WEXITSTATUS(status));
 	EXPECT_EQ(2, self->map[self->len - 1]);
-}
-
-static int send_fd(int sock, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, byte = 0;
-	struct iovec iov = { &byte, 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))], byte;
-	struct iovec iov = { &byte, 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c;
-	int fd;
-
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
-		return -1;
-	c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
 }
 
 /* The fd passed to a process that never had it reaches the same memory. */

@@ -6,12 +6,14 @@
 #define MEMALLOC_SELFTEST_UTIL_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <linux/memalloc.h>
@@ -58,15 +60,15 @@ static inline char *fdinfo_field(int fd, const char *field)
 	return val;
 }
 
-/* A /proc/meminfo value in KiB, or -1. */
-static inline long meminfo_kib(const char *field)
+/* A "Field: value" of a /proc file, as a number (KiB for sizes), or -1. */
+static inline long proc_kib(const char *path, const char *field)
 {
 	size_t n = strlen(field);
 	char line[256];
 	long val = -1;
 	FILE *f;
 
-	f = fopen("/proc/meminfo", "r");
+	f = fopen(path, "r");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
@@ -78,23 +80,57 @@ static inline long meminfo_kib(const char *field)
 	return val;
 }
 
+/* A /proc/meminfo value in KiB, or -1. */
+static inline long meminfo_kib(const char *field)
+{
+	return proc_kib("/proc/meminfo", field);
+}
+
+/*
+ * The page frame numbers behind the @n pages from @addr (root only), 0 for
+ * a page not present. Returns 0, or -1 when pagemap cannot be read.
+ */
+static inline int pfns_of(const void *addr, size_t n, uint64_t *pfns)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	ssize_t want = n * sizeof(*pfns);
+	size_t i;
+	int fd;
+
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (pread(fd, pfns, want, (uintptr_t)addr / page * sizeof(*pfns)) != want) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	for (i = 0; i < n; i++)
+		pfns[i] = pfns[i] & (1ull << 63) ? pfns[i] & ((1ull << 55) - 1) : 0;
+	return 0;
+}
+
 /* The page frame number behind @addr (root only), or 0 when not present. */
 static inline uint64_t pfn_of(const void *addr)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	uint64_t entry = 0;
-	FILE *f;
+	uint64_t pfn;
 
-	f = fopen("/proc/self/pagemap", "r");
-	if (!f)
-		return 0;
-	if (fseek(f, (uintptr_t)addr / page * sizeof(entry), SEEK_SET) ||
-	    fread(&entry, sizeof(entry), 1, f) != 1)
-		entry = 0;
-	fclose(f);
-	if (!(entry & (1ull << 63)))
-		return 0;
-	return entry & ((1ull << 55) - 1);
+	return pfns_of(addr, 1, &pfn) ? 0 : pfn;
+}
+
+/* Whether @len bytes from @p are all zero. */
+static inline int all_zero(const void *p, size_t len)
+{
+	const unsigned long *w = p;
+	size_t i;
+
+	for (i = 0; i < len / sizeof(*w); i++)
+		if (w[i])
+			return 0;
+	for (i = len / sizeof(*w) * sizeof(*w); i < len; i++)
+		if (((const unsigned char *)p)[i])
+			return 0;
+	return 1;
 }
 
 /* The kernel's page flags (/proc/kpageflags) of @pfn, or ~0 on error. */
@@ -116,21 +152,7 @@ static inline uint64_t kpageflags_of(uint64_t pfn)
 /* A field of /proc/self/status in KiB, or -1. */
 static inline long status_kib(const char *field)
 {
-	size_t n = strlen(field);
-	char line[256];
-	long val = -1;
-	FILE *f;
-
-	f = fopen("/proc/self/status", "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, field, n) && line[n] == ':') {
-			val = strtol(line + n + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return val;
+	return proc_kib("/proc/self/status", field);
 }
 
 /*
@@ -186,6 +208,45 @@ static inline long smaps_kib(const void *addr, const char *field)
 	}
 	fclose(f);
 	return val;
+}
+
+/* Pass @fd over the unix socket @sock (SCM_RIGHTS). */
+static inline int send_fd(int sock, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, byte = 0;
+	struct iovec iov = { &byte, 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+}
+
+/* Receive an fd from the unix socket @sock, or -1. */
+static inline int recv_fd(int sock)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))], byte;
+	struct iovec iov = { &byte, 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c;
+	int fd;
+
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+		return -1;
+	c = CMSG_FIRSTHDR(&msg);
+	if (!c || c->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
 }
 
 #endif /* MEMALLOC_SELFTEST_UTIL_H */

@@ -52,24 +52,30 @@
  * - MEMALLOC_CONTINUOUS: one physically contiguous block whose start is
  *   aligned to 2^@align bytes, taken and zeroed at allocation. Any size the
  *   machine has free: beyond the page allocator's largest block the module
- *   migrates movable pages out of a range it finds (no CMA area needed).
+ *   migrates movable pages out of a range it finds. No CMA area is needed,
+ *   nor used (long-term pins of CMA pages never finish on 6.1).
  * - MEMALLOC_PINNED: taken and zeroed at allocation, resident for its whole
  *   life: never swapped, never migrated, never in ZONE_MOVABLE or CMA.
  *
- * CONTINUOUS and PINNED memory is owned by the module, counted as locked
- * memory of the allocating process (RLIMIT_MEMLOCK, unless it has
- * CAP_IPC_LOCK: ENOMEM past the limit) and charged to its memory cgroup
- * (except contiguous blocks beyond the page allocator's largest, which
- * kernel 6.1 gives a module no way to charge).
+ * CONTINUOUS and PINNED memory is counted against the RLIMIT_MEMLOCK of
+ * the allocating process's user, as io_uring counts its buffers (unless it
+ * has CAP_IPC_LOCK: ENOMEM past the limit), shows as the process's VmPin,
+ * and is charged to its memory cgroup. Kernel 6.1 gives a
+ * module no way to charge blocks beyond the page allocator's largest
+ * (4 MiB): a caller in a cgroup with a memory.max gets ENOMEM for them.
  *
- * - MEMALLOC_SUPER_PAGES: backed by 2 MiB pages, lazy, mapped with PMD
- *   entries where the mapping's address is 2 MiB aligned. The size is
- *   rounded to 2 MiB and @align raised to 21. Combined with CONTINUOUS or
- *   PINNED it fails with EOPNOTSUPP: on 6.1 memory a module owns cannot be
- *   both PMD-mapped and usable by get_user_pages() (O_DIRECT, io_uring).
+ * - MEMALLOC_SUPER_PAGES: backed by 2 MiB pages, mapped with PMD entries
+ *   where the mapping's address is 2 MiB aligned; lazy, or taken at once
+ *   with PINNED (ENOMEM if 2 MiB pages cannot be had). The size is rounded
+ *   to 2 MiB and @align raised to 21. With CONTINUOUS it fails with
+ *   EOPNOTSUPP: on 6.1 a block the module owns cannot be both PMD-mapped
+ *   and usable by get_user_pages() (O_DIRECT).
  *
  * Every mapping is page-backed, so O_DIRECT I/O, vmsplice and other
- * get_user_pages() users work on it.
+ * get_user_pages() users work on it. io_uring on 6.1 takes fixed buffers
+ * from lazy and unpinned SUPER_PAGES mappings only (EOPNOTSUPP for the
+ * others).
+ * madvise(MADV_REMOVE) on a mapping fails with EBADF.
  */
 #define MEMALLOC_CONTINUOUS	0x01	/* physically contiguous */
 #define MEMALLOC_PINNED		0x02	/* eager, never swapped or migrated */
