@@ -387,6 +387,35 @@ TEST_F(super, lazy_and_pmd_mapped)
 	close(fd);
 }
 
+/* munmap of one 4 KiB page inside a PMD mapping splits it; the rest stays. */
+TEST_F(super, unaligned_munmap_inside_pmd_mapping)
+{
+	const uint32_t kinds[] = { MEMALLOC_SUPER_PAGES,
+				   MEMALLOC_SUPER_PAGES | MEMALLOC_PINNED };
+	const size_t len = 4 * MIB, hole = 2 * MIB + 3 * 4096;
+	unsigned int i;
+	char *p;
+	int fd;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		fd = ds_alloc(self->dev, len, kinds[i], 0, O_CLOEXEC);
+		ASSERT_LE(0, fd);
+		p = map_aligned(fd, len, 21, PROT_READ | PROT_WRITE);
+		ASSERT_NE(MAP_FAILED, p);
+		memset(p, 9, len);
+		ASSERT_EQ((long)(len / KIB), smaps_kib(p, "ShmemPmdMapped"));
+		ASSERT_EQ(0, munmap(p + hole, 4096));
+		EXPECT_EQ(9, p[hole - 1]);
+		EXPECT_EQ(9, p[hole + 4096]);
+		EXPECT_EQ(9, p[len - 1]);
+		/* The first 2 MiB keep their PMD. */
+		EXPECT_EQ(2048, smaps_kib(p, "ShmemPmdMapped"));
+		munmap(p, hole);
+		munmap(p + hole + 4096, len - hole - 4096);
+		close(fd);
+	}
+}
+
 /* A mapping holds a pinned dataspace whole: pins and charge included. */
 TEST_F(super, pinned_mapping_keeps_the_pin_after_close)
 {
@@ -632,6 +661,41 @@ static int contiguous_over_limit(int dev, const char *current)
 TEST_F(memcg, contiguous_beyond_limit_enomem)
 {
 	EXPECT_EQ(0, cg_wait(run_in_cgroup(self->dir, contiguous_over_limit,
+					   self->dev, self->current)));
+}
+
+/* Lazy: the cgroup is charged for touched pages only. */
+static int lazy_charged_on_touch(int dev, const char *current)
+{
+	const size_t len = 32 * MIB;
+	long base, untouched;
+	char *p;
+	int fd;
+
+	base = read_long(current);
+	fd = ds_alloc(dev, len, 0, 0, O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return 2;
+	untouched = read_long(current);
+	if (untouched > base + 2 * (long)MIB)
+		return 3;
+	memset(p, 1, len / 4);
+	if (read_long(current) < untouched + (long)(len / 4) - (long)MIB ||
+	    read_long(current) > untouched + (long)(len / 4) + 2 * (long)MIB)
+		return 4;
+	munmap(p, len);
+	close(fd);
+	if (read_long(current) > base + 2 * (long)MIB)
+		return 5;
+	return 0;
+}
+
+TEST_F(memcg, lazy_charged_for_touched_pages_only)
+{
+	EXPECT_EQ(0, cg_wait(run_in_cgroup(self->dir, lazy_charged_on_touch,
 					   self->dev, self->current)));
 }
 

@@ -19,6 +19,9 @@ run alloc 64M
 run alloc 1G
 run alloc 16M --contiguous
 run alloc 1M --pinned
-run alloc 4M --super-pages --align 21
+run alloc 4M --super-pages
+run alloc 4M --super-pages --pinned
+run alloc 256M --contiguous --align 30
+run alloc 4M --super-pages --contiguous
 run alloc 0
 run alloc 4K --align 40
