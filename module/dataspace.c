@@ -370,6 +370,66 @@ err_free_ds:
 	return ret;
 }
 
+/*
+ * The dataspace behind @fd, with a reference to its dma-buf that the caller
+ * drops with dma_buf_put(); the dma-buf ops double as the type tag.
+ */
+static struct dma_buf *memalloc_ds_get(int fd)
+{
+	struct dma_buf *dmabuf = dma_buf_get(fd);
+
+	if (IS_ERR(dmabuf))
+		return dmabuf;
+	if (dmabuf->ops != &memalloc_dma_buf_ops) {
+		dma_buf_put(dmabuf);
+		return ERR_PTR(-EINVAL);
+	}
+	return dmabuf;
+}
+
+static u64 memalloc_ds_resident(struct memalloc_ds *ds)
+{
+	struct shmem_inode_info *info;
+	unsigned long pages;
+
+	/* Block-backed and pinned dataspaces hold all their pages. */
+	if (ds->pages)
+		return (u64)ds->npages << PAGE_SHIFT;
+	info = SHMEM_I(file_inode(ds->shmem));
+	spin_lock(&info->lock);
+	pages = info->alloced - info->swapped;
+	spin_unlock(&info->lock);
+	return (u64)pages << PAGE_SHIFT;
+}
+
+/**
+ * memalloc_ds_info() - MEMALLOC_INFO: describe a dataspace
+ * @ucmd: the call, holding a struct memalloc_info
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno, as listed in the UAPI header.
+ */
+int memalloc_ds_info(struct memalloc_ucmd *ucmd)
+{
+	struct memalloc_info *cmd = ucmd->cmd;
+	struct dma_buf *dmabuf;
+	struct memalloc_ds *ds;
+
+	dmabuf = memalloc_ds_get(cmd->fd);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	ds = dmabuf->priv;
+	cmd->out_length = ds->size;
+	cmd->out_mappable = dmabuf->size;
+	cmd->out_resident = memalloc_ds_resident(ds);
+	cmd->out_flags = ds->flags;
+	cmd->out_rights = MEMALLOC_RIGHT_R | MEMALLOC_RIGHT_W;
+	cmd->out_page_shift = ds->flags & MEMALLOC_SUPER_PAGES ? PMD_SHIFT : PAGE_SHIFT;
+	cmd->out_info_flags = ds->flags & MEMALLOC_CONTINUOUS ? MEMALLOC_INFO_CONTIGUOUS : 0;
+	dma_buf_put(dmabuf);
+	return memalloc_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
 static struct vfsmount *memalloc_mount(struct file_system_type *type,
 				       const char *huge)
 {

@@ -57,6 +57,7 @@ static int memalloc_version(struct memalloc_ucmd *ucmd)
 union memalloc_cmd_buffer {
 	struct memalloc_version version;
 	struct memalloc_alloc alloc;
+	struct memalloc_info info;
 };
 
 struct memalloc_ioctl_op {
@@ -78,6 +79,12 @@ static const struct memalloc_ioctl_op memalloc_ioctl_ops[] = {
 		.min_size = offsetofend(struct memalloc_alloc, out_fd),
 		.size = sizeof(struct memalloc_alloc),
 		.execute = memalloc_ds_alloc,
+	},
+	[MEMALLOC_CMD_INFO] = {
+		.ioctl_num = MEMALLOC_INFO,
+		.min_size = offsetofend(struct memalloc_info, out_info_flags),
+		.size = sizeof(struct memalloc_info),
+		.execute = memalloc_ds_info,
 	},
 };
 
@@ -129,6 +136,7 @@ static int __init memalloc_init(void)
 
 	BUILD_BUG_ON(sizeof(struct memalloc_version) != 24);
 	BUILD_BUG_ON(sizeof(struct memalloc_alloc) != 32);
+	BUILD_BUG_ON(sizeof(struct memalloc_info) != 48);
 
 	ret = memalloc_ds_init();
 	if (ret)

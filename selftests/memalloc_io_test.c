@@ -122,28 +122,6 @@ TEST_F(io, io_uring_fixed_buffer)
 	close(ring);
 }
 
-static int open_vgem(void)
-{
-	char name[16], path[32];
-	struct drm_version v;
-	int i, fd;
-
-	for (i = 0; i < 16; i++) {
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		memset(&v, 0, sizeof(v));
-		memset(name, 0, sizeof(name));
-		v.name = name;
-		v.name_len = sizeof(name) - 1;
-		if (!ioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(name, "vgem"))
-			return fd;
-		close(fd);
-	}
-	return -1;
-}
-
 TEST_F(io, vgem_imports_the_dma_buf)
 {
 	struct drm_prime_handle prime = { .fd = self->fd };

@@ -15,6 +15,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <drm/drm.h>
+#include <drm/drm_mode.h>
 #include <linux/memalloc.h>
 
 #include "kselftest_harness.h"
@@ -216,6 +218,112 @@ TEST(outlives_device_fd)
 	EXPECT_EQ(1, p[0]);
 	munmap(p, 4096);
 	close(fd);
+}
+
+static int ds_info(int dev, int fd, struct memalloc_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	info->fd = fd;
+	return ioctl(dev, MEMALLOC_INFO, info) ? -errno : 0;
+}
+
+TEST_F(dev, info_of_a_lazy_dataspace_follows_its_pages)
+{
+	struct memalloc_info info;
+	char *p;
+	int fd;
+
+	fd = ds_alloc(self->fd, 3 * self->page + 1, 0, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ds_info(self->fd, fd, &info));
+	EXPECT_EQ(3 * self->page + 1, (long)info.out_length);
+	EXPECT_EQ(4 * self->page, (long)info.out_mappable);
+	EXPECT_EQ(0u, info.out_resident);
+	EXPECT_EQ(0u, info.out_flags);
+	EXPECT_EQ(MEMALLOC_RIGHT_R | MEMALLOC_RIGHT_W, info.out_rights);
+	EXPECT_EQ(12u, info.out_page_shift);
+	EXPECT_EQ(0u, info.out_info_flags);
+	p = mmap(NULL, 4 * self->page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	p[0] = 1;
+	p[2 * self->page] = 1;
+	ASSERT_EQ(0, ds_info(self->fd, fd, &info));
+	EXPECT_EQ(2 * self->page, (long)info.out_resident);
+	munmap(p, 4 * self->page);
+	close(fd);
+}
+
+TEST_F(dev, info_of_each_kind)
+{
+	const struct {
+		uint32_t flags;
+		unsigned int shift;
+		uint32_t info_flags;
+	} kinds[] = {
+		{ MEMALLOC_PINNED, 12, 0 },
+		{ MEMALLOC_CONTINUOUS, 12, MEMALLOC_INFO_CONTIGUOUS },
+		{ MEMALLOC_CONTINUOUS | MEMALLOC_PINNED, 12, MEMALLOC_INFO_CONTIGUOUS },
+		{ MEMALLOC_SUPER_PAGES, 21, 0 },
+		{ MEMALLOC_SUPER_PAGES | MEMALLOC_PINNED, 21, 0 },
+	};
+	struct memalloc_info info;
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		uint64_t mappable = kinds[i].shift == 21 ? 2 << 20 : 2 * self->page;
+
+		fd = ds_alloc(self->fd, self->page + 5, kinds[i].flags, 0, O_CLOEXEC);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, ds_info(self->fd, fd, &info));
+		EXPECT_EQ(self->page + 5, (long)info.out_length);
+		EXPECT_EQ(mappable, info.out_mappable);
+		EXPECT_EQ(kinds[i].flags, info.out_flags);
+		EXPECT_EQ(kinds[i].shift, info.out_page_shift);
+		EXPECT_EQ(kinds[i].info_flags, info.out_info_flags);
+		/* Eager kinds hold everything from the start, lazy ones nothing. */
+		EXPECT_EQ(kinds[i].flags & (MEMALLOC_PINNED | MEMALLOC_CONTINUOUS) ?
+			  mappable : 0, info.out_resident);
+		close(fd);
+	}
+}
+
+TEST_F(dev, info_of_a_closed_fd_ebadf)
+{
+	struct memalloc_info info;
+	int fd = ds_alloc(self->fd, self->page, 0, 0, O_CLOEXEC);
+
+	ASSERT_LE(0, fd);
+	close(fd);
+	EXPECT_EQ(-EBADF, ds_info(self->fd, fd, &info));
+	EXPECT_EQ(-EBADF, ds_info(self->fd, -1, &info));
+}
+
+TEST_F(dev, info_of_a_file_not_a_dataspace_einval)
+{
+	struct memalloc_info info;
+
+	EXPECT_EQ(-EINVAL, ds_info(self->fd, self->fd, &info));
+	EXPECT_EQ(0u, info.out_length);
+}
+
+/* Another exporter's dma-buf (vgem's) is not a dataspace. */
+TEST_F(dev, info_of_a_foreign_dma_buf_einval)
+{
+	struct drm_mode_create_dumb dumb = { .height = 1, .width = 1024, .bpp = 32 };
+	struct drm_prime_handle prime = { .flags = DRM_CLOEXEC };
+	struct memalloc_info info;
+	int vgem = open_vgem();
+
+	if (vgem < 0)
+		SKIP(return, "no vgem device");
+	ASSERT_EQ(0, ioctl(vgem, DRM_IOCTL_MODE_CREATE_DUMB, &dumb));
+	prime.handle = dumb.handle;
+	ASSERT_EQ(0, ioctl(vgem, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime));
+	EXPECT_EQ(-EINVAL, ds_info(self->fd, prime.fd, &info));
+	close(prime.fd);
+	close(vgem);
 }
 
 TEST(library_alloc)

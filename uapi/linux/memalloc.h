@@ -85,7 +85,8 @@
 
 enum {
 	MEMALLOC_CMD_VERSION = 0x00,
-	MEMALLOC_CMD_ALLOC = 0x01
+	MEMALLOC_CMD_ALLOC = 0x01,
+	MEMALLOC_CMD_INFO = 0x02
 };
 
 /**
@@ -143,5 +144,43 @@ struct memalloc_alloc {
 };
 
 #define MEMALLOC_ALLOC _IO(MEMALLOC_TYPE, MEMALLOC_CMD_ALLOC)
+
+/* Rights, with L4Re's values (L4_FPAGE_RO, ...). */
+#define MEMALLOC_RIGHT_X	0x1
+#define MEMALLOC_RIGHT_W	0x2
+#define MEMALLOC_RIGHT_R	0x4
+
+/* struct memalloc_info out_info_flags */
+#define MEMALLOC_INFO_CONTIGUOUS	0x1	/* one physically contiguous block */
+
+/**
+ * struct memalloc_info - MEMALLOC_INFO: what a dataspace is and holds
+ * @size: sizeof(struct memalloc_info)
+ * @fd: the dataspace's fd
+ * @out_length: the exact byte size it was made with
+ * @out_mappable: the bytes that can be mapped: @out_length rounded up to
+ *                the backing page size
+ * @out_resident: the bytes of memory it holds now
+ * @out_flags: the MEMALLOC_* flags it was made with
+ * @out_rights: MEMALLOC_RIGHT_R | MEMALLOC_RIGHT_W on this fd
+ * @out_page_shift: log2 of the backing page size (12 or 21)
+ * @out_info_flags: MEMALLOC_INFO_CONTIGUOUS
+ *
+ * Errors: EBADF (@fd is not an open fd), EINVAL (@fd is not a dataspace of
+ * memalloc).
+ */
+struct memalloc_info {
+	__u32 size;
+	__s32 fd;
+	__aligned_u64 out_length;
+	__aligned_u64 out_mappable;
+	__aligned_u64 out_resident;
+	__u32 out_flags;
+	__u32 out_rights;
+	__u32 out_page_shift;
+	__u32 out_info_flags;
+};
+
+#define MEMALLOC_INFO _IO(MEMALLOC_TYPE, MEMALLOC_CMD_INFO)
 
 #endif /* _UAPI_LINUX_MEMALLOC_H */
