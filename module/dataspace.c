@@ -15,6 +15,7 @@
 #include <linux/mount.h>
 #include <linux/overflow.h>
 #include <linux/scatterlist.h>
+#include <linux/sched/signal.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 
@@ -428,6 +429,55 @@ int memalloc_ds_info(struct memalloc_ucmd *ucmd)
 	cmd->out_info_flags = ds->flags & MEMALLOC_CONTINUOUS ? MEMALLOC_INFO_CONTIGUOUS : 0;
 	dma_buf_put(dmabuf);
 	return memalloc_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+/**
+ * memalloc_ds_allocate() - MEMALLOC_ALLOCATE: populate a range
+ * @ucmd: the call, holding a struct memalloc_allocate
+ *
+ * Context: process context; sleeps.
+ * Return: 0 or a negative errno, as listed in the UAPI header.
+ */
+int memalloc_ds_allocate(struct memalloc_ucmd *ucmd)
+{
+	/* Fail a charge over the memory cgroup's limit, do not OOM-kill. */
+	const gfp_t gfp = GFP_HIGHUSER_MOVABLE | __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
+	struct memalloc_allocate *cmd = ucmd->cmd;
+	struct dma_buf *dmabuf;
+	struct memalloc_ds *ds;
+	struct page *page;
+	pgoff_t i, last;
+	u64 end;
+	int ret = 0;
+
+	dmabuf = memalloc_ds_get(cmd->fd);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	ds = dmabuf->priv;
+	if (check_add_overflow(cmd->offset, cmd->length, &end) || end > ds->size) {
+		ret = -ERANGE;
+		goto out;
+	}
+	/* Eager dataspaces hold all their pages already. */
+	if (!cmd->length || ds->pages)
+		goto out;
+	last = (end - 1) >> PAGE_SHIFT;
+	for (i = cmd->offset >> PAGE_SHIFT; i <= last; i++) {
+		page = shmem_read_mapping_page_gfp(ds->shmem->f_mapping, i, gfp);
+		if (IS_ERR(page)) {
+			ret = PTR_ERR(page);
+			break;
+		}
+		put_page(page);
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
+	}
+out:
+	dma_buf_put(dmabuf);
+	return ret;
 }
 
 static struct vfsmount *memalloc_mount(struct file_system_type *type,

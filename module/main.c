@@ -58,6 +58,7 @@ union memalloc_cmd_buffer {
 	struct memalloc_version version;
 	struct memalloc_alloc alloc;
 	struct memalloc_info info;
+	struct memalloc_allocate allocate;
 };
 
 struct memalloc_ioctl_op {
@@ -85,6 +86,12 @@ static const struct memalloc_ioctl_op memalloc_ioctl_ops[] = {
 		.min_size = offsetofend(struct memalloc_info, out_info_flags),
 		.size = sizeof(struct memalloc_info),
 		.execute = memalloc_ds_info,
+	},
+	[MEMALLOC_CMD_ALLOCATE] = {
+		.ioctl_num = MEMALLOC_ALLOCATE,
+		.min_size = offsetofend(struct memalloc_allocate, length),
+		.size = sizeof(struct memalloc_allocate),
+		.execute = memalloc_ds_allocate,
 	},
 };
 
@@ -137,6 +144,7 @@ static int __init memalloc_init(void)
 	BUILD_BUG_ON(sizeof(struct memalloc_version) != 24);
 	BUILD_BUG_ON(sizeof(struct memalloc_alloc) != 32);
 	BUILD_BUG_ON(sizeof(struct memalloc_info) != 48);
+	BUILD_BUG_ON(sizeof(struct memalloc_allocate) != 24);
 
 	ret = memalloc_ds_init();
 	if (ret)

@@ -699,6 +699,34 @@ TEST_F(memcg, lazy_charged_for_touched_pages_only)
 					   self->dev, self->current)));
 }
 
+/* allocate() beyond the limit: ENOMEM, and the caller lives on. */
+static int lazy_allocate_over_limit(int dev, const char *current)
+{
+	struct memalloc_allocate a = { .size = sizeof(a), .length = 128 * MIB };
+	int fd;
+
+	fd = ds_alloc(dev, 128 * MIB, 0, 0, O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	a.fd = fd;
+	if (!ioctl(dev, MEMALLOC_ALLOCATE, &a) || errno != ENOMEM)
+		return 2;
+	/*
+	 * What was taken stays with the dataspace and fills the cgroup:
+	 * let it go before anything else is charged.
+	 */
+	close(fd);
+	if (read_long(current) > 4 * (long)MIB)
+		return 3;
+	return 0;
+}
+
+TEST_F(memcg, lazy_allocate_beyond_limit_enomem)
+{
+	EXPECT_EQ(0, cg_wait(run_in_cgroup(self->dir, lazy_allocate_over_limit,
+					   self->dev, self->current)));
+}
+
 /* Touching a lazy dataspace beyond the limit: the memcg OOM killer, as tmpfs. */
 static int lazy_touch_over_limit(int dev, const char *current)
 {

@@ -326,6 +326,80 @@ TEST_F(dev, info_of_a_foreign_dma_buf_einval)
 	close(vgem);
 }
 
+static int ds_allocate(int dev, int fd, uint64_t offset, uint64_t length)
+{
+	struct memalloc_allocate a = {
+		.size = sizeof(a), .fd = fd, .offset = offset, .length = length,
+	};
+
+	return ioctl(dev, MEMALLOC_ALLOCATE, &a) ? -errno : 0;
+}
+
+TEST_F(dev, allocate_populates_the_pages_of_the_range)
+{
+	struct memalloc_info info;
+	size_t len = 16 * self->page;
+	char *p;
+	int fd;
+
+	fd = ds_alloc(self->fd, len, 0, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, ds_allocate(self->fd, fd, 0, 0));
+	ASSERT_EQ(0, ds_info(self->fd, fd, &info));
+	EXPECT_EQ(0u, info.out_resident);
+	/* Bytes 2p+1 .. 5p: pages 2, 3, 4 and 5. */
+	EXPECT_EQ(0, ds_allocate(self->fd, fd, 2 * self->page + 1, 3 * self->page));
+	ASSERT_EQ(0, ds_info(self->fd, fd, &info));
+	EXPECT_EQ(4 * self->page, (long)info.out_resident);
+	/* Populated pages read as zero. */
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_TRUE(all_zero(p + 2 * self->page, 4 * self->page));
+	munmap(p, len);
+	EXPECT_EQ(0, ds_allocate(self->fd, fd, 0, len));
+	ASSERT_EQ(0, ds_info(self->fd, fd, &info));
+	EXPECT_EQ((long)len, (long)info.out_resident);
+	close(fd);
+}
+
+TEST_F(dev, allocate_past_the_byte_size_erange)
+{
+	size_t size = 3 * self->page + 10;
+	struct memalloc_info info;
+	int fd;
+
+	fd = ds_alloc(self->fd, size, 0, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-ERANGE, ds_allocate(self->fd, fd, 0, size + 1));
+	EXPECT_EQ(-ERANGE, ds_allocate(self->fd, fd, size, 1));
+	EXPECT_EQ(-ERANGE, ds_allocate(self->fd, fd, UINT64_MAX, 2));
+	ASSERT_EQ(0, ds_info(self->fd, fd, &info));
+	EXPECT_EQ(0u, info.out_resident);
+	/* Up to the last byte is fine. */
+	EXPECT_EQ(0, ds_allocate(self->fd, fd, size - 1, 1));
+	close(fd);
+}
+
+TEST_F(dev, allocate_of_an_eager_dataspace_is_a_no_op)
+{
+	struct memalloc_info info;
+	int fd;
+
+	fd = ds_alloc(self->fd, 4 * self->page, MEMALLOC_PINNED, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, ds_allocate(self->fd, fd, 0, 4 * self->page));
+	ASSERT_EQ(0, ds_info(self->fd, fd, &info));
+	EXPECT_EQ(4 * self->page, (long)info.out_resident);
+	EXPECT_EQ(-ERANGE, ds_allocate(self->fd, fd, 0, 4 * self->page + 1));
+	close(fd);
+}
+
+TEST_F(dev, allocate_of_a_bad_fd)
+{
+	EXPECT_EQ(-EBADF, ds_allocate(self->fd, -1, 0, 1));
+	EXPECT_EQ(-EINVAL, ds_allocate(self->fd, self->fd, 0, 1));
+}
+
 TEST(library_alloc)
 {
 	struct memalloc_features f;

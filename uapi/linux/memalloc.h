@@ -86,7 +86,8 @@
 enum {
 	MEMALLOC_CMD_VERSION = 0x00,
 	MEMALLOC_CMD_ALLOC = 0x01,
-	MEMALLOC_CMD_INFO = 0x02
+	MEMALLOC_CMD_INFO = 0x02,
+	MEMALLOC_CMD_ALLOCATE = 0x03
 };
 
 /**
@@ -182,5 +183,30 @@ struct memalloc_info {
 };
 
 #define MEMALLOC_INFO _IO(MEMALLOC_TYPE, MEMALLOC_CMD_INFO)
+
+/**
+ * struct memalloc_allocate - MEMALLOC_ALLOCATE: populate a range
+ * @size: sizeof(struct memalloc_allocate)
+ * @fd: the dataspace's fd
+ * @offset: the range's start, in bytes
+ * @length: the range's length, in bytes; 0 does nothing
+ *
+ * L4Re's Dataspace::allocate(): takes, zeroes and charges the memory of at
+ * least the pages the range touches, so that later access does not fault
+ * it in. Eager dataspaces hold all their memory already.
+ *
+ * Errors: EBADF, EINVAL (as MEMALLOC_INFO), ERANGE (the range reaches past
+ * the byte size), ENOMEM (no memory, or over the memory cgroup's limit:
+ * the caller is not OOM-killed), EINTR (a fatal signal arrived; what was
+ * taken stays with the dataspace).
+ */
+struct memalloc_allocate {
+	__u32 size;
+	__s32 fd;
+	__aligned_u64 offset;
+	__aligned_u64 length;
+};
+
+#define MEMALLOC_ALLOCATE _IO(MEMALLOC_TYPE, MEMALLOC_CMD_ALLOCATE)
 
 #endif /* _UAPI_LINUX_MEMALLOC_H */
