@@ -7,6 +7,7 @@
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/fcntl.h>
+#include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -475,6 +476,48 @@ int memalloc_ds_allocate(struct memalloc_ucmd *ucmd)
 		}
 		cond_resched();
 	}
+out:
+	dma_buf_put(dmabuf);
+	return ret;
+}
+
+/**
+ * memalloc_ds_phys() - MEMALLOC_PHYS: the physical address of an offset
+ * @ucmd: the call, holding a struct memalloc_phys
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno, as listed in the UAPI header.
+ */
+int memalloc_ds_phys(struct memalloc_ucmd *ucmd)
+{
+	struct memalloc_phys *cmd = ucmd->cmd;
+	struct dma_buf *dmabuf;
+	struct memalloc_ds *ds;
+	pgoff_t first, i;
+	int ret = 0;
+
+	/* Before anything else: physical addresses are for the admin only. */
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	dmabuf = memalloc_ds_get(cmd->fd);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	ds = dmabuf->priv;
+	if (!ds->pages) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (cmd->offset >= ds->size) {
+		ret = -ERANGE;
+		goto out;
+	}
+	first = cmd->offset >> PAGE_SHIFT;
+	for (i = first + 1; i < ds->npages; i++)
+		if (page_to_pfn(ds->pages[i]) != page_to_pfn(ds->pages[first]) + i - first)
+			break;
+	cmd->out_addr = page_to_phys(ds->pages[first]) + offset_in_page(cmd->offset);
+	cmd->out_length = min_t(u64, (u64)i << PAGE_SHIFT, ds->size) - cmd->offset;
+	ret = memalloc_ucmd_respond(ucmd, sizeof(*cmd));
 out:
 	dma_buf_put(dmabuf);
 	return ret;

@@ -59,6 +59,7 @@ union memalloc_cmd_buffer {
 	struct memalloc_alloc alloc;
 	struct memalloc_info info;
 	struct memalloc_allocate allocate;
+	struct memalloc_phys phys;
 };
 
 struct memalloc_ioctl_op {
@@ -92,6 +93,12 @@ static const struct memalloc_ioctl_op memalloc_ioctl_ops[] = {
 		.min_size = offsetofend(struct memalloc_allocate, length),
 		.size = sizeof(struct memalloc_allocate),
 		.execute = memalloc_ds_allocate,
+	},
+	[MEMALLOC_CMD_PHYS] = {
+		.ioctl_num = MEMALLOC_PHYS,
+		.min_size = offsetofend(struct memalloc_phys, out_length),
+		.size = sizeof(struct memalloc_phys),
+		.execute = memalloc_ds_phys,
 	},
 };
 
@@ -145,6 +152,7 @@ static int __init memalloc_init(void)
 	BUILD_BUG_ON(sizeof(struct memalloc_alloc) != 32);
 	BUILD_BUG_ON(sizeof(struct memalloc_info) != 48);
 	BUILD_BUG_ON(sizeof(struct memalloc_allocate) != 24);
+	BUILD_BUG_ON(sizeof(struct memalloc_phys) != 32);
 
 	ret = memalloc_ds_init();
 	if (ret)

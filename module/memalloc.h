@@ -52,6 +52,7 @@ u32 memalloc_alloc_flags(void);
 int memalloc_ds_alloc(struct memalloc_ucmd *ucmd);
 int memalloc_ds_info(struct memalloc_ucmd *ucmd);
 int memalloc_ds_allocate(struct memalloc_ucmd *ucmd);
+int memalloc_ds_phys(struct memalloc_ucmd *ucmd);
 int memalloc_ds_init(void);
 void memalloc_ds_exit(void);
 

@@ -12,10 +12,12 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <drm/drm.h>
+#include <linux/capability.h>
 #include <drm/drm_mode.h>
 #include <linux/memalloc.h>
 
@@ -398,6 +400,103 @@ TEST_F(dev, allocate_of_a_bad_fd)
 {
 	EXPECT_EQ(-EBADF, ds_allocate(self->fd, -1, 0, 1));
 	EXPECT_EQ(-EINVAL, ds_allocate(self->fd, self->fd, 0, 1));
+}
+
+static int ds_phys(int dev, int fd, uint64_t offset, struct memalloc_phys *phys)
+{
+	memset(phys, 0, sizeof(*phys));
+	phys->size = sizeof(*phys);
+	phys->fd = fd;
+	phys->offset = offset;
+	return ioctl(dev, MEMALLOC_PHYS, phys) ? -errno : 0;
+}
+
+/* L4Re's example: phys(123) of a 1024-byte contiguous dataspace, 901 bytes. */
+TEST_F(dev, phys_keeps_the_page_offset_and_ends_at_the_byte_size)
+{
+	struct memalloc_phys phys;
+	char *p;
+	int fd;
+
+	fd = ds_alloc(self->fd, 1024, MEMALLOC_CONTINUOUS, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ds_phys(self->fd, fd, 123, &phys));
+	EXPECT_EQ(901u, phys.out_length);
+	p = mmap(NULL, self->page, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(pfn_of(p) * self->page + 123, phys.out_addr);
+	munmap(p, self->page);
+	EXPECT_EQ(-ERANGE, ds_phys(self->fd, fd, 1024, &phys));
+	EXPECT_EQ(-ERANGE, ds_phys(self->fd, fd, UINT64_MAX, &phys));
+	close(fd);
+}
+
+TEST_F(dev, phys_matches_pagemap)
+{
+	const uint32_t kinds[] = { MEMALLOC_CONTINUOUS, MEMALLOC_PINNED,
+				   MEMALLOC_PINNED | MEMALLOC_SUPER_PAGES };
+	const size_t len = 4 << 20, offs[] = { 0, 5000, (2 << 20) + 77, len - 1 };
+	struct memalloc_phys phys;
+	unsigned int k, o;
+	char *p;
+	int fd;
+
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		fd = ds_alloc(self->fd, len, kinds[k], 0, O_CLOEXEC);
+		ASSERT_LE(0, fd);
+		p = map_aligned(fd, len, 21, PROT_READ);
+		ASSERT_NE(MAP_FAILED, p);
+		/* Fault everything in, for pagemap to show it. */
+		for (o = 0; o < len; o += self->page)
+			ASSERT_EQ(0, ((volatile char *)p)[o]);
+		for (o = 0; o < sizeof(offs) / sizeof(offs[0]); o++) {
+			size_t off = offs[o], end;
+			uint64_t pfn0;
+
+			ASSERT_EQ(0, ds_phys(self->fd, fd, off, &phys));
+			pfn0 = pfn_of(p + off);
+			EXPECT_EQ(pfn0 * self->page + off % self->page, phys.out_addr);
+			end = off + phys.out_length;
+			ASSERT_LE(end, len);
+			/* The run is contiguous, and ends where contiguity does. */
+			EXPECT_EQ(pfn0 + (end - 1) / self->page - off / self->page,
+				  pfn_of(p + end - 1));
+			if (end < len)
+				EXPECT_NE(pfn0 + end / self->page - off / self->page,
+					  pfn_of(p + end));
+			if (kinds[k] & MEMALLOC_CONTINUOUS)
+				EXPECT_EQ(len - off, phys.out_length);
+		}
+		munmap(p, len);
+		close(fd);
+	}
+}
+
+TEST_F(dev, phys_of_a_lazy_dataspace_einval)
+{
+	struct memalloc_phys phys;
+	int fd = ds_alloc(self->fd, self->page, 0, 0, O_CLOEXEC);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EINVAL, ds_phys(self->fd, fd, 0, &phys));
+	EXPECT_EQ(0u, phys.out_addr);
+	close(fd);
+}
+
+TEST_F(dev, phys_without_cap_sys_admin_eperm)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+	struct memalloc_phys phys;
+	int fd = ds_alloc(self->fd, self->page, MEMALLOC_CONTINUOUS, 0, O_CLOEXEC);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, syscall(SYS_capget, &hdr, data));
+	data[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective &= ~CAP_TO_MASK(CAP_SYS_ADMIN);
+	ASSERT_EQ(0, syscall(SYS_capset, &hdr, data));
+	EXPECT_EQ(-EPERM, ds_phys(self->fd, fd, 0, &phys));
+	EXPECT_EQ(0u, phys.out_addr);
+	close(fd);
 }
 
 TEST(library_alloc)

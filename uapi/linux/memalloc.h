@@ -87,7 +87,8 @@ enum {
 	MEMALLOC_CMD_VERSION = 0x00,
 	MEMALLOC_CMD_ALLOC = 0x01,
 	MEMALLOC_CMD_INFO = 0x02,
-	MEMALLOC_CMD_ALLOCATE = 0x03
+	MEMALLOC_CMD_ALLOCATE = 0x03,
+	MEMALLOC_CMD_PHYS = 0x04
 };
 
 /**
@@ -208,5 +209,33 @@ struct memalloc_allocate {
 };
 
 #define MEMALLOC_ALLOCATE _IO(MEMALLOC_TYPE, MEMALLOC_CMD_ALLOCATE)
+
+/**
+ * struct memalloc_phys - MEMALLOC_PHYS: the physical address of an offset
+ * @size: sizeof(struct memalloc_phys)
+ * @fd: the dataspace's fd
+ * @offset: a byte offset into the dataspace
+ * @out_addr: the physical address of @offset (its offset in the page kept)
+ * @out_length: the bytes of the physically contiguous run from there,
+ *              ending at most at the byte size (L4Re: phys(123) of a
+ *              1024-byte contiguous dataspace gives 901)
+ *
+ * L4Re's Dataspace::phys(), for CONTINUOUS and PINNED dataspaces, whose
+ * memory never moves. Only for callers with CAP_SYS_ADMIN in the initial
+ * user namespace: physical addresses are never shown to others.
+ *
+ * Errors: EBADF, EINVAL (as MEMALLOC_INFO), EPERM (no CAP_SYS_ADMIN),
+ * EINVAL (a lazy dataspace: its memory may move), ERANGE (@offset at or
+ * past the byte size).
+ */
+struct memalloc_phys {
+	__u32 size;
+	__s32 fd;
+	__aligned_u64 offset;
+	__aligned_u64 out_addr;
+	__aligned_u64 out_length;
+};
+
+#define MEMALLOC_PHYS _IO(MEMALLOC_TYPE, MEMALLOC_CMD_PHYS)
 
 #endif /* _UAPI_LINUX_MEMALLOC_H */
