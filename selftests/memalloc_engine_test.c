@@ -277,24 +277,13 @@ TEST_F_TIMEOUT(pinned, not_migrated_by_compaction, 120)
 	close(fd);
 }
 
-static int drop_cap_ipc_lock(void)
-{
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2];
-
-	if (syscall(SYS_capget, &hdr, data))
-		return -1;
-	data[CAP_TO_INDEX(CAP_IPC_LOCK)].effective &= ~CAP_TO_MASK(CAP_IPC_LOCK);
-	return syscall(SYS_capset, &hdr, data);
-}
-
 /* Without CAP_IPC_LOCK, RLIMIT_MEMLOCK bounds pinned memory: ENOMEM past it. */
 TEST_F(pinned, rlimit_memlock_enforced)
 {
 	struct rlimit lim = { 4 * MIB, 4 * MIB };
 	int fd;
 
-	ASSERT_EQ(0, drop_cap_ipc_lock());
+	ASSERT_EQ(0, drop_effective_cap(CAP_IPC_LOCK));
 	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &lim));
 	fd = ds_alloc(self->dev, 2 * MIB, MEMALLOC_PINNED, 0, O_CLOEXEC);
 	ASSERT_LE(0, fd);
@@ -314,7 +303,7 @@ TEST_F(pinned, rlimit_memlock_outlives_the_allocating_child)
 	int sv[2], status, fd;
 	pid_t pid;
 
-	ASSERT_EQ(0, drop_cap_ipc_lock());
+	ASSERT_EQ(0, drop_effective_cap(CAP_IPC_LOCK));
 	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &lim));
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
 	pid = fork();

@@ -485,15 +485,11 @@ TEST_F(dev, phys_of_a_lazy_dataspace_einval)
 
 TEST_F(dev, phys_without_cap_sys_admin_eperm)
 {
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2];
 	struct memalloc_phys phys;
 	int fd = ds_alloc(self->fd, self->page, MEMALLOC_CONTINUOUS, 0, O_CLOEXEC);
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, syscall(SYS_capget, &hdr, data));
-	data[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective &= ~CAP_TO_MASK(CAP_SYS_ADMIN);
-	ASSERT_EQ(0, syscall(SYS_capset, &hdr, data));
+	ASSERT_EQ(0, drop_effective_cap(CAP_SYS_ADMIN));
 	EXPECT_EQ(-EPERM, ds_phys(self->fd, fd, 0, &phys));
 	EXPECT_EQ(0u, phys.out_addr);
 	close(fd);

@@ -14,9 +14,11 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <drm/drm.h>
+#include <linux/capability.h>
 #include <linux/memalloc.h>
 
 #define MEMALLOC_DEV "/dev/memalloc"
@@ -271,6 +273,18 @@ static inline int open_vgem(void)
 		close(fd);
 	}
 	return -1;
+}
+
+/* Drop @cap from this thread's effective capabilities: 0, or -1. */
+static inline int drop_effective_cap(int cap)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -1;
+	data[CAP_TO_INDEX(cap)].effective &= ~CAP_TO_MASK(cap);
+	return syscall(SYS_capset, &hdr, data);
 }
 
 #endif /* MEMALLOC_SELFTEST_UTIL_H */
