@@ -197,7 +197,6 @@ static int memalloc_alloc_contig(struct memalloc_ds *ds, unsigned int align)
 	unsigned long stride = 1UL << (align - PAGE_SHIFT);
 	unsigned int order = max_t(unsigned int, get_order(ds->npages << PAGE_SHIFT),
 				   align - PAGE_SHIFT);
-	bool limited = memalloc_memcg_limited();
 	struct page *page;
 	int nid, zi, ret;
 
@@ -208,7 +207,7 @@ static int memalloc_alloc_contig(struct memalloc_ds *ds, unsigned int align)
 			return 0;
 		}
 	}
-	if (limited)
+	if (memalloc_memcg_limited())
 		return -ENOMEM;
 	for_each_online_node(nid) {
 		pg_data_t *pgdat = NODE_DATA(nid);

@@ -264,7 +264,8 @@ static int memalloc_check_alloc(struct memalloc_alloc *cmd, u64 *rounded)
 	if (cmd->__reserved || cmd->flags & ~MEMALLOC_ALLOC_FLAGS_MASK ||
 	    cmd->fd_flags & ~O_CLOEXEC)
 		return -EINVAL;
-	if (cmd->align >= 64 || cmd->align > PUD_SHIFT)
+	/* Also refuses 64 and more, which no shift can take. */
+	if (cmd->align > PUD_SHIFT)
 		return -EINVAL;
 	if (cmd->flags & ~memalloc_alloc_flags())
 		return -EOPNOTSUPP;
