@@ -63,9 +63,7 @@ static int check_contiguous(const char *p, size_t len, unsigned int align,
 	return ret;
 }
 
-FIXTURE(contig) {
-	int dev;
-};
+DEV_FIXTURE(contig);
 
 FIXTURE_VARIANT(contig) {
 	size_t size;
@@ -77,17 +75,6 @@ FIXTURE_VARIANT_ADD(contig, 4m) { .size = 4 * MIB };
 FIXTURE_VARIANT_ADD(contig, 6m_beyond_max_order) { .size = 6 * MIB };
 FIXTURE_VARIANT_ADD(contig, 64m) { .size = 64 * MIB };
 FIXTURE_VARIANT_ADD(contig, 256m) { .size = 256 * MIB };
-
-FIXTURE_SETUP(contig)
-{
-	self->dev = dev_open();
-	ASSERT_LE(0, self->dev);
-}
-
-FIXTURE_TEARDOWN(contig)
-{
-	close(self->dev);
-}
 
 TEST_F_TIMEOUT(contig, physically_contiguous_and_zero, 120)
 {
@@ -162,20 +149,7 @@ TEST_F_TIMEOUT(cma, contiguous_beyond_the_cma_area, 120)
 	close(fd);
 }
 
-FIXTURE(pinned) {
-	int dev;
-};
-
-FIXTURE_SETUP(pinned)
-{
-	self->dev = dev_open();
-	ASSERT_LE(0, self->dev);
-}
-
-FIXTURE_TEARDOWN(pinned)
-{
-	close(self->dev);
-}
+DEV_FIXTURE(pinned);
 
 /* Every alignment from a page to a PUD, at sizes below and at MAX_ORDER. */
 TEST_F_TIMEOUT(pinned, contiguous_every_alignment, 300)
@@ -809,9 +783,7 @@ TEST_F_TIMEOUT(memcg, pinned_never_swapped, 180)
 }
 
 /* Every kind, reallocated 32 times after being dirtied: never a stale byte. */
-FIXTURE(zero) {
-	int dev;
-};
+DEV_FIXTURE(zero);
 
 FIXTURE_VARIANT(zero) {
 	uint32_t flags;
@@ -827,17 +799,6 @@ FIXTURE_VARIANT_ADD(zero, pinned_contiguous) {
 FIXTURE_VARIANT_ADD(zero, super) { .flags = MEMALLOC_SUPER_PAGES, .size = 4 * MIB + 7 };
 FIXTURE_VARIANT_ADD(zero, pinned_super) {
 	.flags = MEMALLOC_SUPER_PAGES | MEMALLOC_PINNED, .size = 2 * MIB + 3 };
-
-FIXTURE_SETUP(zero)
-{
-	self->dev = dev_open();
-	ASSERT_LE(0, self->dev);
-}
-
-FIXTURE_TEARDOWN(zero)
-{
-	close(self->dev);
-}
 
 TEST_F_TIMEOUT(zero, thirty_two_reallocations, 300)
 {

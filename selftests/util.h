@@ -287,4 +287,22 @@ static inline int drop_effective_cap(int cap)
 	return syscall(SYS_capset, &hdr, data);
 }
 
+/*
+ * A kselftest fixture that only holds an open /dev/memalloc in self->dev;
+ * variants may still be added to it.
+ */
+#define DEV_FIXTURE(name)						\
+	FIXTURE(name) {							\
+		int dev;						\
+	};								\
+	FIXTURE_SETUP(name)						\
+	{								\
+		self->dev = open(MEMALLOC_DEV, O_RDWR | O_CLOEXEC);	\
+		ASSERT_LE(0, self->dev);				\
+	}								\
+	FIXTURE_TEARDOWN(name)						\
+	{								\
+		close(self->dev);					\
+	}
+
 #endif /* MEMALLOC_SELFTEST_UTIL_H */
