@@ -16,6 +16,9 @@
 #include <linux/sched/user.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
+#ifdef CONFIG_X86
+#include <asm/set_memory.h>
+#endif
 
 #include "memalloc.h"
 
@@ -279,6 +282,30 @@ static int memalloc_charge_locked(struct memalloc_ds *ds)
 	return 0;
 }
 
+/*
+ * The kernel's own mapping of the pages takes the dataspace's caching
+ * attribute, so that it does not alias the user mappings' with another.
+ */
+static int memalloc_set_caching(struct memalloc_ds *ds)
+{
+	int ret = 0;
+
+#ifdef CONFIG_X86
+	switch (ds->flags & MEMALLOC_CACHING_MASK) {
+	case MEMALLOC_WRITE_COMBINE:
+		ret = set_pages_array_wc(ds->pages, ds->npages);
+		break;
+	case MEMALLOC_UNCACHED:
+		ret = set_pages_array_uc(ds->pages, ds->npages);
+		break;
+	default:
+		return 0;
+	}
+	ds->caching_set = !ret;
+#endif
+	return ret;
+}
+
 /**
  * memalloc_block_alloc() - take the pages of a block-backed dataspace
  * @ds: the dataspace; @ds->npages and @ds->flags are set, and @ds->shmem
@@ -309,8 +336,12 @@ int memalloc_block_alloc(struct memalloc_ds *ds, unsigned int align)
 	if (ds->shmem)
 		return memalloc_pin_shmem(ds);
 	if (ds->flags & MEMALLOC_CONTINUOUS)
-		return memalloc_alloc_contig(ds, align);
-	return memalloc_alloc_chunks(ds);
+		ret = memalloc_alloc_contig(ds, align);
+	else
+		ret = memalloc_alloc_chunks(ds);
+	if (ret)
+		return ret;
+	return memalloc_set_caching(ds);
 }
 
 /**
@@ -318,7 +349,8 @@ int memalloc_block_alloc(struct memalloc_ds *ds, unsigned int align)
  * @ds: the dataspace
  *
  * Drops the dataspace's reference to each page: a page still held by
- * get_user_pages() goes back when its holder lets go.
+ * get_user_pages() goes back when its holder lets go. Gives back the
+ * locked-memory charge too. Calling it again does nothing.
  *
  * Context: process context.
  */
@@ -327,17 +359,25 @@ void memalloc_block_free(struct memalloc_ds *ds)
 	pgoff_t i;
 
 	if (ds->pages) {
+#ifdef CONFIG_X86
+		if (ds->caching_set)
+			set_pages_array_wb(ds->pages, ds->npages);
+		ds->caching_set = false;
+#endif
 		for (i = 0; i < ds->npages; i++)
 			if (ds->pages[i])
 				put_page(ds->pages[i]);
 		kvfree(ds->pages);
+		ds->pages = NULL;
 	}
 	if (ds->locked_user) {
 		atomic_long_sub(ds->npages, &ds->locked_user->locked_vm);
 		free_uid(ds->locked_user);
+		ds->locked_user = NULL;
 	}
 	if (ds->pinned_mm) {
 		atomic64_sub(ds->npages, &ds->pinned_mm->pinned_vm);
 		mmdrop(ds->pinned_mm);
+		ds->pinned_mm = NULL;
 	}
 }

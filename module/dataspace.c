@@ -42,12 +42,91 @@ MODULE_IMPORT_NS(DMA_BUF);
  * (vma_set_file()), so it keeps the memory alive after the dataspace's last
  * fd is closed. PINNED and CONTINUOUS dataspaces are block-backed (see
  * block.c); their mappings are of the dma-buf, which they keep alive. The
- * memory goes back when the last fd, mapping and device attachment go.
+ * memory goes back when the last fd, mapping and device attachment go, or
+ * at once when MEMALLOC_FREE revokes the dataspace.
+ *
+ * Each fd is a handle (struct memalloc_handle): a dma-buf of its own, whose
+ * file is opened read-write, or read-only for a read-only handle, so that
+ * mmap() itself refuses PROT_WRITE on it. The dataspace lives while any
+ * handle does.
+ */
+
+/**
+ * DOC: Locking
+ *
+ * ds->lock guards a dataspace's memory against revocation. Whatever reads
+ * ds->pages or the shmem file's pages, or tests ds->dead, holds it for
+ * reading: the commands, mmap() and the fault handler of block-backed
+ * mappings. memalloc_ds_revoke() holds it for writing, and so do the
+ * changes of ds->handles and ds->attachments.
+ *
+ * Order: mmap_lock, then ds->lock (faults, mmap()), then the shmem inode's
+ * i_rwsem and i_mmap_rwsem (revocation, clear). copy_in takes two
+ * dataspaces' locks in address order. A command drops ds->lock before it
+ * writes its answer to user memory, whose fault may need ds->lock again.
  */
 
 /* Private tmpfs mounts: 4 KiB pages, and transparent huge pages. */
 static struct vfsmount *memalloc_mnt;
 static struct vfsmount *memalloc_huge_mnt;
+
+static const struct dma_buf_ops memalloc_dma_buf_ops;
+
+/**
+ * memalloc_handle_writable() - may a handle change the dataspace's memory
+ * @h: the handle
+ *
+ * Return: true unless @h is a read-only handle.
+ */
+bool memalloc_handle_writable(const struct memalloc_handle *h)
+{
+	return h->dmabuf->file->f_mode & FMODE_WRITE;
+}
+
+/**
+ * memalloc_ds_lock_live() - hold a dataspace's memory against revocation
+ * @ds: the dataspace
+ *
+ * On success the caller holds @ds->lock for reading and drops it with
+ * up_read().
+ *
+ * Context: process context; sleeps.
+ * Return: 0, or -ENODEV when @ds was revoked (the lock is not held then).
+ */
+int memalloc_ds_lock_live(struct memalloc_ds *ds)
+{
+	down_read(&ds->lock);
+	if (!ds->dead)
+		return 0;
+	up_read(&ds->lock);
+	return -ENODEV;
+}
+
+static int memalloc_attach(struct dma_buf *dmabuf,
+			   struct dma_buf_attachment *attach)
+{
+	struct memalloc_handle *h = dmabuf->priv;
+	struct memalloc_ds *ds = h->ds;
+	int ret = 0;
+
+	down_write(&ds->lock);
+	if (ds->dead)
+		ret = -ENODEV;
+	else
+		ds->attachments++;
+	up_write(&ds->lock);
+	return ret;
+}
+
+static void memalloc_detach(struct dma_buf *dmabuf,
+			    struct dma_buf_attachment *attach)
+{
+	struct memalloc_handle *h = dmabuf->priv;
+
+	down_write(&h->ds->lock);
+	h->ds->attachments--;
+	up_write(&h->ds->lock);
+}
 
 static void memalloc_put_sgt_pages(struct sg_table *sgt)
 {
@@ -57,10 +136,12 @@ static void memalloc_put_sgt_pages(struct sg_table *sgt)
 		put_page(sg_page_iter_page(&iter));
 }
 
+/* An attachment holds the dataspace against revocation: no lock needed. */
 static struct sg_table *memalloc_map_dma_buf(struct dma_buf_attachment *attach,
 					     enum dma_data_direction dir)
 {
-	struct memalloc_ds *ds = attach->dmabuf->priv;
+	struct memalloc_handle *h = attach->dmabuf->priv;
+	struct memalloc_ds *ds = h->ds;
 	pgoff_t i, npages = attach->dmabuf->size >> PAGE_SHIFT;
 	struct sg_table *sgt;
 	struct page **pages;
@@ -124,23 +205,38 @@ static void memalloc_unmap_dma_buf(struct dma_buf_attachment *attach,
 }
 
 /*
- * Block-backed mappings are filled at mmap(); a fault comes only after
- * something zapped a page (madvise(MADV_DONTNEED), say).
+ * Block-backed mappings fill on the first fault, from the faulting page to
+ * the end of the mapping in one go. Filling them in mmap() instead would
+ * race with revocation: the new vma is not yet on the dma-buf's mapping,
+ * where memalloc_ds_revoke() finds the vmas it zaps.
  */
 static vm_fault_t memalloc_block_fault(struct vm_fault *vmf)
 {
-	struct dma_buf *dmabuf = vmf->vma->vm_file->private_data;
-	struct memalloc_ds *ds = dmabuf->priv;
-	int ret;
+	struct vm_area_struct *vma = vmf->vma;
+	struct dma_buf *dmabuf = vma->vm_file->private_data;
+	struct memalloc_handle *h = dmabuf->priv;
+	struct memalloc_ds *ds = h->ds;
+	unsigned long n = (vma->vm_end - vmf->address) >> PAGE_SHIFT;
+	vm_fault_t ret = VM_FAULT_NOPAGE;
+	int err;
 
-	if (vmf->pgoff >= ds->npages)
+	if (memalloc_ds_lock_live(ds))
 		return VM_FAULT_SIGBUS;
-	ret = vm_insert_page(vmf->vma, vmf->address, ds->pages[vmf->pgoff]);
-	if (ret == -ENOMEM)
-		return VM_FAULT_OOM;
-	if (ret && ret != -EBUSY)
-		return VM_FAULT_SIGBUS;
-	return VM_FAULT_NOPAGE;
+	if (vmf->pgoff >= ds->npages) {
+		ret = VM_FAULT_SIGBUS;
+		goto out;
+	}
+	n = min_t(unsigned long, n, ds->npages - vmf->pgoff);
+	/* It stops at the first page mapped already: EBUSY. */
+	err = vm_insert_pages(vma, vmf->address & PAGE_MASK,
+			      ds->pages + vmf->pgoff, &n);
+	if (err == -ENOMEM)
+		ret = VM_FAULT_OOM;
+	else if (err && err != -EBUSY)
+		ret = VM_FAULT_SIGBUS;
+out:
+	up_read(&ds->lock);
+	return ret;
 }
 
 static const struct vm_operations_struct memalloc_block_vm_ops = {
@@ -184,30 +280,25 @@ static const struct vm_operations_struct memalloc_pinned_vm_ops = {
 	.map_pages = memalloc_pinned_map_pages,
 };
 
-static int memalloc_dma_buf_mmap(struct dma_buf *dmabuf,
-				 struct vm_area_struct *vma)
+static int memalloc_mmap_block(struct memalloc_handle *h,
+			       struct vm_area_struct *vma)
 {
+	/* Page-backed, so get_user_pages() works on the mapping. */
+	vma->vm_flags |= VM_MIXEDMAP;
+	if (h->caching == MEMALLOC_WRITE_COMBINE)
+		vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
+	else if (h->caching == MEMALLOC_UNCACHED)
+		vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
+	vma->vm_ops = &memalloc_block_vm_ops;
+	return 0;
+}
+
+static int memalloc_mmap_shmem(struct memalloc_handle *h,
+			       struct vm_area_struct *vma)
+{
+	struct memalloc_ds *ds = h->ds;
 	int ret;
 
-	struct memalloc_ds *ds = dmabuf->priv;
-	unsigned long end;
-
-	if (!(vma->vm_flags & VM_SHARED))
-		return -EINVAL;
-	if (check_add_overflow(vma->vm_pgoff, vma_pages(vma), &end) ||
-	    end > dmabuf->size >> PAGE_SHIFT)
-		return -EINVAL;
-
-	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
-	if (!ds->shmem) {
-		unsigned long n = vma_pages(vma);
-
-		/* Page-backed, so get_user_pages() works on the mapping. */
-		vma->vm_flags |= VM_MIXEDMAP;
-		vma->vm_ops = &memalloc_block_vm_ops;
-		return vm_insert_pages(vma, vma->vm_start,
-				       ds->pages + vma->vm_pgoff, &n);
-	}
 	vma_set_file(vma, ds->map_file);
 	ret = call_mmap(ds->map_file, vma);
 	if (ret || !ds->pages)
@@ -216,12 +307,38 @@ static int memalloc_dma_buf_mmap(struct dma_buf *dmabuf,
 	    vma->vm_ops->close)
 		return -EOPNOTSUPP;
 	WRITE_ONCE(memalloc_shmem_vm_ops, vma->vm_ops);
-	vma->vm_private_data = get_file(dmabuf->file);
+	vma->vm_private_data = get_file(h->dmabuf->file);
 	vma->vm_ops = &memalloc_pinned_vm_ops;
 	return 0;
 }
 
-static void memalloc_ds_free(struct memalloc_ds *ds)
+static int memalloc_dma_buf_mmap(struct dma_buf *dmabuf,
+				 struct vm_area_struct *vma)
+{
+	struct memalloc_handle *h = dmabuf->priv;
+	unsigned long end;
+	int ret;
+
+	/* MAP_SHARED (of a read-only handle, mmap() drops VM_SHARED). */
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	if (check_add_overflow(vma->vm_pgoff, vma_pages(vma), &end) ||
+	    end > dmabuf->size >> PAGE_SHIFT)
+		return -EINVAL;
+
+	ret = memalloc_ds_lock_live(h->ds);
+	if (ret)
+		return ret;
+	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
+	if (h->ds->shmem)
+		ret = memalloc_mmap_shmem(h, vma);
+	else
+		ret = memalloc_mmap_block(h, vma);
+	up_read(&h->ds->lock);
+	return ret;
+}
+
+static void memalloc_ds_free_backing(struct memalloc_ds *ds)
 {
 	if (ds->map_file)
 		fput(ds->map_file);
@@ -231,17 +348,89 @@ static void memalloc_ds_free(struct memalloc_ds *ds)
 	kfree(ds);
 }
 
+static void memalloc_ds_release(struct kref *kref)
+{
+	memalloc_ds_free_backing(container_of(kref, struct memalloc_ds, kref));
+}
+
 static void memalloc_dma_buf_release(struct dma_buf *dmabuf)
 {
-	memalloc_ds_free(dmabuf->priv);
+	struct memalloc_handle *h = dmabuf->priv;
+	struct memalloc_ds *ds = h->ds;
+
+	down_write(&ds->lock);
+	list_del(&h->node);
+	up_write(&ds->lock);
+	kfree(h);
+	kref_put(&ds->kref, memalloc_ds_release);
 }
 
 static const struct dma_buf_ops memalloc_dma_buf_ops = {
+	.attach = memalloc_attach,
+	.detach = memalloc_detach,
 	.map_dma_buf = memalloc_map_dma_buf,
 	.unmap_dma_buf = memalloc_unmap_dma_buf,
 	.mmap = memalloc_dma_buf_mmap,
 	.release = memalloc_dma_buf_release,
 };
+
+/*
+ * A new handle of @ds with a reference of its own to it, and an fd reserved
+ * for it: memalloc_handle_install() answers the caller and installs it.
+ */
+static struct dma_buf *memalloc_handle_new(struct memalloc_ds *ds,
+					   bool writable, u32 caching)
+{
+	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
+	struct memalloc_handle *h;
+	struct dma_buf *dmabuf;
+	bool dead;
+
+	h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
+	if (!h)
+		return ERR_PTR(-ENOMEM);
+	h->ds = ds;
+	h->caching = caching;
+	INIT_LIST_HEAD(&h->node);
+
+	exp_info.ops = &memalloc_dma_buf_ops;
+	exp_info.size = ds->npages << PAGE_SHIFT;
+	exp_info.flags = writable ? O_RDWR : O_RDONLY;
+	exp_info.priv = h;
+	dmabuf = dma_buf_export(&exp_info);
+	if (IS_ERR(dmabuf)) {
+		kfree(h);
+		return dmabuf;
+	}
+	h->dmabuf = dmabuf;
+	kref_get(&ds->kref);
+
+	down_write(&ds->lock);
+	dead = ds->dead;
+	if (!dead)
+		list_add(&h->node, &ds->handles);
+	up_write(&ds->lock);
+	if (dead) {
+		dma_buf_put(dmabuf);
+		return ERR_PTR(-ENODEV);
+	}
+	return dmabuf;
+}
+
+/* Answer the caller, then install the fd (see memalloc_handle_new()). */
+static int memalloc_handle_install(struct memalloc_ucmd *ucmd, size_t len,
+				   int fd, struct dma_buf *dmabuf)
+{
+	int ret = memalloc_ucmd_respond(ucmd, len);
+
+	if (ret) {
+		put_unused_fd(fd);
+		dma_buf_put(dmabuf);
+		return ret;
+	}
+	fd_install(fd, dmabuf->file);
+	return 0;
+}
 
 /**
  * memalloc_alloc_flags() - the allocation flags this kernel can honour
@@ -254,7 +443,21 @@ u32 memalloc_alloc_flags(void)
 
 	if (memalloc_huge_mnt)
 		flags |= MEMALLOC_SUPER_PAGES;
+	if (IS_ENABLED(CONFIG_X86))
+		flags |= MEMALLOC_WRITE_COMBINE | MEMALLOC_UNCACHED;
 	return flags;
+}
+
+/* A caching attribute needs memory that does not move: our own blocks. */
+static bool memalloc_can_cache(u32 flags)
+{
+	return flags & (MEMALLOC_CONTINUOUS | MEMALLOC_PINNED) &&
+	       !(flags & MEMALLOC_SUPER_PAGES);
+}
+
+static bool memalloc_caching_valid(u32 caching)
+{
+	return (caching & MEMALLOC_CACHING_MASK) != MEMALLOC_CACHING_MASK;
 }
 
 static int memalloc_check_alloc(struct memalloc_alloc *cmd, u64 *rounded)
@@ -262,7 +465,7 @@ static int memalloc_check_alloc(struct memalloc_alloc *cmd, u64 *rounded)
 	u64 unit, end;
 
 	if (cmd->__reserved || cmd->flags & ~MEMALLOC_ALLOC_FLAGS_MASK ||
-	    cmd->fd_flags & ~O_CLOEXEC)
+	    !memalloc_caching_valid(cmd->flags) || cmd->fd_flags & ~O_CLOEXEC)
 		return -EINVAL;
 	/* Also refuses 64 and more, which no shift can take. */
 	if (cmd->align > PUD_SHIFT)
@@ -274,6 +477,8 @@ static int memalloc_check_alloc(struct memalloc_alloc *cmd, u64 *rounded)
 	 * usable by get_user_pages() (see the README).
 	 */
 	if (cmd->flags & MEMALLOC_SUPER_PAGES && cmd->flags & MEMALLOC_CONTINUOUS)
+		return -EOPNOTSUPP;
+	if (cmd->flags & MEMALLOC_CACHING_MASK && !memalloc_can_cache(cmd->flags))
 		return -EOPNOTSUPP;
 
 	cmd->align = max_t(u32, cmd->align,
@@ -287,34 +492,21 @@ static int memalloc_check_alloc(struct memalloc_alloc *cmd, u64 *rounded)
 	return 0;
 }
 
-/**
- * memalloc_ds_alloc() - MEMALLOC_ALLOC: make a dataspace and its fd
- * @ucmd: the call, holding a struct memalloc_alloc
- *
- * The fd is installed only after the answer reached the caller, so a
- * failed copy leaves no fd behind.
- *
- * Context: process context; sleeps.
- * Return: 0 or a negative errno, as listed in the UAPI header.
- */
-int memalloc_ds_alloc(struct memalloc_ucmd *ucmd)
+static struct memalloc_ds *memalloc_ds_new(struct memalloc_alloc *cmd,
+					   u64 rounded)
 {
-	struct memalloc_alloc *cmd = ucmd->cmd;
-	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
 	struct memalloc_ds *ds;
-	struct dma_buf *dmabuf;
-	u64 rounded;
-	int fd, ret;
-
-	ret = memalloc_check_alloc(cmd, &rounded);
-	if (ret)
-		return ret;
+	int ret = 0;
 
 	ds = kzalloc(sizeof(*ds), GFP_KERNEL_ACCOUNT);
 	if (!ds)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
+	kref_init(&ds->kref);
+	init_rwsem(&ds->lock);
+	INIT_LIST_HEAD(&ds->handles);
 	ds->size = cmd->length;
 	ds->flags = cmd->flags;
+	ds->align = cmd->align;
 	ds->npages = rounded >> PAGE_SHIFT;
 	/* Shmem for lazy and super pages, pinned or not; pages we own else. */
 	if (ds->flags & MEMALLOC_SUPER_PAGES ||
@@ -331,196 +523,207 @@ int memalloc_ds_alloc(struct memalloc_ucmd *ucmd)
 		ds->map_file = dentry_open(&ds->shmem->f_path, O_RDONLY,
 					   current_cred());
 		ret = PTR_ERR_OR_ZERO(ds->map_file);
-		if (ret)
+		if (ret) {
 			ds->map_file = NULL;
+			goto err_free_ds;
+		}
 	}
-	if (!ret && ds->flags & (MEMALLOC_CONTINUOUS | MEMALLOC_PINNED))
+	if (ds->flags & (MEMALLOC_CONTINUOUS | MEMALLOC_PINNED)) {
 		ret = memalloc_block_alloc(ds, cmd->align);
-	if (ret)
-		goto err_free_ds;
-
-	fd = get_unused_fd_flags(cmd->fd_flags);
-	if (fd < 0) {
-		ret = fd;
-		goto err_free_ds;
+		if (ret)
+			goto err_free_ds;
 	}
+	return ds;
 
-	exp_info.ops = &memalloc_dma_buf_ops;
-	exp_info.size = rounded;
-	exp_info.flags = O_RDWR;
-	exp_info.priv = ds;
-	dmabuf = dma_buf_export(&exp_info);
-	if (IS_ERR(dmabuf)) {
-		ret = PTR_ERR(dmabuf);
-		goto err_put_fd;
-	}
-
-	cmd->out_fd = fd;
-	ret = memalloc_ucmd_respond(ucmd, sizeof(*cmd));
-	if (ret) {
-		put_unused_fd(fd);
-		/* The dma-buf owns the dataspace now; its release frees it. */
-		dma_buf_put(dmabuf);
-		return ret;
-	}
-	fd_install(fd, dmabuf->file);
-	return 0;
-
-err_put_fd:
-	put_unused_fd(fd);
 err_free_ds:
-	memalloc_ds_free(ds);
-	return ret;
-}
-
-/*
- * The dataspace behind @fd, with a reference to its dma-buf that the caller
- * drops with dma_buf_put(); the dma-buf ops double as the type tag.
- */
-static struct dma_buf *memalloc_ds_get(int fd)
-{
-	struct dma_buf *dmabuf = dma_buf_get(fd);
-
-	if (IS_ERR(dmabuf))
-		return dmabuf;
-	if (dmabuf->ops != &memalloc_dma_buf_ops) {
-		dma_buf_put(dmabuf);
-		return ERR_PTR(-EINVAL);
-	}
-	return dmabuf;
-}
-
-static u64 memalloc_ds_resident(struct memalloc_ds *ds)
-{
-	struct shmem_inode_info *info;
-	unsigned long pages;
-
-	/* Block-backed and pinned dataspaces hold all their pages. */
-	if (ds->pages)
-		return (u64)ds->npages << PAGE_SHIFT;
-	info = SHMEM_I(file_inode(ds->shmem));
-	spin_lock(&info->lock);
-	pages = info->alloced - info->swapped;
-	spin_unlock(&info->lock);
-	return (u64)pages << PAGE_SHIFT;
+	memalloc_ds_free_backing(ds);
+	return ERR_PTR(ret);
 }
 
 /**
- * memalloc_ds_info() - MEMALLOC_INFO: describe a dataspace
- * @ucmd: the call, holding a struct memalloc_info
+ * memalloc_ds_alloc() - MEMALLOC_ALLOC: make a dataspace and its fd
+ * @ucmd: the call, holding a struct memalloc_alloc
  *
- * Context: process context.
- * Return: 0 or a negative errno, as listed in the UAPI header.
- */
-int memalloc_ds_info(struct memalloc_ucmd *ucmd)
-{
-	struct memalloc_info *cmd = ucmd->cmd;
-	struct dma_buf *dmabuf;
-	struct memalloc_ds *ds;
-
-	dmabuf = memalloc_ds_get(cmd->fd);
-	if (IS_ERR(dmabuf))
-		return PTR_ERR(dmabuf);
-	ds = dmabuf->priv;
-	cmd->out_length = ds->size;
-	cmd->out_mappable = dmabuf->size;
-	cmd->out_resident = memalloc_ds_resident(ds);
-	cmd->out_flags = ds->flags;
-	cmd->out_rights = MEMALLOC_RIGHT_R | MEMALLOC_RIGHT_W;
-	cmd->out_page_shift = ds->flags & MEMALLOC_SUPER_PAGES ? PMD_SHIFT : PAGE_SHIFT;
-	cmd->out_info_flags = ds->flags & MEMALLOC_CONTINUOUS ? MEMALLOC_INFO_CONTIGUOUS : 0;
-	dma_buf_put(dmabuf);
-	return memalloc_ucmd_respond(ucmd, sizeof(*cmd));
-}
-
-/**
- * memalloc_ds_allocate() - MEMALLOC_ALLOCATE: populate a range
- * @ucmd: the call, holding a struct memalloc_allocate
+ * The fd is reserved before any memory is taken, and installed only after
+ * the answer reached the caller, so a failed copy leaves no fd behind.
  *
  * Context: process context; sleeps.
  * Return: 0 or a negative errno, as listed in the UAPI header.
  */
-int memalloc_ds_allocate(struct memalloc_ucmd *ucmd)
+int memalloc_ds_alloc(struct memalloc_ucmd *ucmd)
 {
-	/* Fail a charge over the memory cgroup's limit, do not OOM-kill. */
-	const gfp_t gfp = GFP_HIGHUSER_MOVABLE | __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
-	struct memalloc_allocate *cmd = ucmd->cmd;
-	struct dma_buf *dmabuf;
+	struct memalloc_alloc *cmd = ucmd->cmd;
 	struct memalloc_ds *ds;
-	struct page *page;
-	pgoff_t i, last;
-	u64 end;
+	struct dma_buf *dmabuf;
+	u64 rounded;
+	int fd, ret;
+
+	ret = memalloc_check_alloc(cmd, &rounded);
+	if (ret)
+		return ret;
+	fd = get_unused_fd_flags(cmd->fd_flags);
+	if (fd < 0)
+		return fd;
+
+	ds = memalloc_ds_new(cmd, rounded);
+	if (IS_ERR(ds)) {
+		put_unused_fd(fd);
+		return PTR_ERR(ds);
+	}
+	dmabuf = memalloc_handle_new(ds, true, cmd->flags & MEMALLOC_CACHING_MASK);
+	/* The handle holds the dataspace now, or nothing does. */
+	kref_put(&ds->kref, memalloc_ds_release);
+	if (IS_ERR(dmabuf)) {
+		put_unused_fd(fd);
+		return PTR_ERR(dmabuf);
+	}
+	cmd->out_fd = fd;
+	return memalloc_handle_install(ucmd, sizeof(*cmd), fd, dmabuf);
+}
+
+/**
+ * memalloc_handle_get() - the handle behind an fd
+ * @fd: an fd of the caller's
+ *
+ * The dma-buf ops double as the type tag.
+ *
+ * Context: process context.
+ * Return: the handle, with a reference to its dma-buf that the caller
+ * drops with memalloc_handle_put(); ERR_PTR(-EBADF) or ERR_PTR(-EINVAL)
+ * when @fd is not an open fd or not a dataspace of memalloc.
+ */
+struct memalloc_handle *memalloc_handle_get(int fd)
+{
+	struct dma_buf *dmabuf = dma_buf_get(fd);
+
+	if (IS_ERR(dmabuf))
+		return ERR_CAST(dmabuf);
+	if (dmabuf->ops != &memalloc_dma_buf_ops) {
+		dma_buf_put(dmabuf);
+		return ERR_PTR(-EINVAL);
+	}
+	return dmabuf->priv;
+}
+
+/**
+ * memalloc_handle_put() - drop what memalloc_handle_get() took
+ * @h: the handle
+ *
+ * Context: process context.
+ */
+void memalloc_handle_put(struct memalloc_handle *h)
+{
+	dma_buf_put(h->dmabuf);
+}
+
+/**
+ * memalloc_ds_dup() - MEMALLOC_DUP: another handle, with fewer rights
+ * @ucmd: the call, holding a struct memalloc_dup
+ *
+ * Context: process context; sleeps.
+ * Return: 0 or a negative errno, as listed in the UAPI header.
+ */
+int memalloc_ds_dup(struct memalloc_ucmd *ucmd)
+{
+	const u32 rw = MEMALLOC_RIGHT_R | MEMALLOC_RIGHT_W;
+	struct memalloc_dup *cmd = ucmd->cmd;
+	struct memalloc_handle *h;
+	struct dma_buf *dmabuf;
+	int fd, ret = 0;
+
+	if (!(cmd->rights & MEMALLOC_RIGHT_R) || cmd->rights & ~rw ||
+	    cmd->caching & ~MEMALLOC_CACHING_MASK ||
+	    !memalloc_caching_valid(cmd->caching) || cmd->fd_flags & ~O_CLOEXEC)
+		return -EINVAL;
+	h = memalloc_handle_get(cmd->fd);
+	if (IS_ERR(h))
+		return PTR_ERR(h);
+	if (cmd->rights & MEMALLOC_RIGHT_W && !memalloc_handle_writable(h))
+		ret = -EACCES;
+	else if (cmd->caching && !memalloc_can_cache(h->ds->flags))
+		ret = -EOPNOTSUPP;
+	if (ret)
+		goto out;
+	fd = get_unused_fd_flags(cmd->fd_flags);
+	if (fd < 0) {
+		ret = fd;
+		goto out;
+	}
+	/* The weaker attribute wins: more is weaker. */
+	dmabuf = memalloc_handle_new(h->ds, cmd->rights & MEMALLOC_RIGHT_W,
+				     max(h->caching, cmd->caching));
+	if (IS_ERR(dmabuf)) {
+		put_unused_fd(fd);
+		ret = PTR_ERR(dmabuf);
+		goto out;
+	}
+	cmd->out_fd = fd;
+	ret = memalloc_handle_install(ucmd, sizeof(*cmd), fd, dmabuf);
+out:
+	memalloc_handle_put(h);
+	return ret;
+}
+
+/* Give the memory back: zapping mappings first, so no access reaches it. */
+static int memalloc_ds_revoke(struct memalloc_ds *ds)
+{
+	struct iattr attr = { .ia_valid = ATTR_SIZE, .ia_size = 0 };
+	struct memalloc_handle *h;
+	struct inode *inode;
 	int ret = 0;
 
-	dmabuf = memalloc_ds_get(cmd->fd);
-	if (IS_ERR(dmabuf))
-		return PTR_ERR(dmabuf);
-	ds = dmabuf->priv;
-	if (check_add_overflow(cmd->offset, cmd->length, &end) || end > ds->size) {
-		ret = -ERANGE;
+	down_write(&ds->lock);
+	if (ds->dead) {
+		ret = -ENODEV;
 		goto out;
 	}
-	/* Eager dataspaces hold all their pages already. */
-	if (!cmd->length || ds->pages)
+	if (ds->attachments) {
+		ret = -EBUSY;
 		goto out;
-	last = (end - 1) >> PAGE_SHIFT;
-	for (i = cmd->offset >> PAGE_SHIFT; i <= last; i++) {
-		page = shmem_read_mapping_page_gfp(ds->shmem->f_mapping, i, gfp);
-		if (IS_ERR(page)) {
-			ret = PTR_ERR(page);
-			break;
-		}
-		put_page(page);
-		if (fatal_signal_pending(current)) {
-			ret = -EINTR;
-			break;
-		}
-		cond_resched();
 	}
+	ds->dead = true;
+	/* Block-backed mappings map the dma-bufs. */
+	list_for_each_entry(h, &ds->handles, node)
+		unmap_mapping_range(h->dmabuf->file->f_mapping, 0, 0, 1);
+	/*
+	 * Shmem mappings map the shmem file: truncating it zaps them and
+	 * frees its pages, and later faults beyond its size get SIGBUS.
+	 */
+	if (ds->shmem) {
+		inode = file_inode(ds->shmem);
+		inode_lock(inode);
+		ret = notify_change(&init_user_ns, ds->shmem->f_path.dentry,
+				    &attr, NULL);
+		inode_unlock(inode);
+		WARN_ON_ONCE(ret);
+	}
+	memalloc_block_free(ds);
 out:
-	dma_buf_put(dmabuf);
+	up_write(&ds->lock);
 	return ret;
 }
 
 /**
- * memalloc_ds_phys() - MEMALLOC_PHYS: the physical address of an offset
- * @ucmd: the call, holding a struct memalloc_phys
+ * memalloc_ds_free() - MEMALLOC_FREE: revoke a dataspace
+ * @ucmd: the call, holding a struct memalloc_free
  *
- * Context: process context.
+ * Context: process context; sleeps.
  * Return: 0 or a negative errno, as listed in the UAPI header.
  */
-int memalloc_ds_phys(struct memalloc_ucmd *ucmd)
+int memalloc_ds_free(struct memalloc_ucmd *ucmd)
 {
-	struct memalloc_phys *cmd = ucmd->cmd;
-	struct dma_buf *dmabuf;
-	struct memalloc_ds *ds;
-	pgoff_t first, i;
-	int ret = 0;
+	struct memalloc_free *cmd = ucmd->cmd;
+	struct memalloc_handle *h;
+	int ret;
 
-	/* Before anything else: physical addresses are for the admin only. */
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	dmabuf = memalloc_ds_get(cmd->fd);
-	if (IS_ERR(dmabuf))
-		return PTR_ERR(dmabuf);
-	ds = dmabuf->priv;
-	if (!ds->pages) {
-		ret = -EINVAL;
-		goto out;
-	}
-	if (cmd->offset >= ds->size) {
-		ret = -ERANGE;
-		goto out;
-	}
-	first = cmd->offset >> PAGE_SHIFT;
-	for (i = first + 1; i < ds->npages; i++)
-		if (page_to_pfn(ds->pages[i]) != page_to_pfn(ds->pages[first]) + i - first)
-			break;
-	cmd->out_addr = page_to_phys(ds->pages[first]) + offset_in_page(cmd->offset);
-	cmd->out_length = min_t(u64, (u64)i << PAGE_SHIFT, ds->size) - cmd->offset;
-	ret = memalloc_ucmd_respond(ucmd, sizeof(*cmd));
-out:
-	dma_buf_put(dmabuf);
+	h = memalloc_handle_get(cmd->fd);
+	if (IS_ERR(h))
+		return PTR_ERR(h);
+	if (memalloc_handle_writable(h))
+		ret = memalloc_ds_revoke(h->ds);
+	else
+		ret = -EACCES;
+	memalloc_handle_put(h);
 	return ret;
 }
 

@@ -60,6 +60,10 @@ union memalloc_cmd_buffer {
 	struct memalloc_info info;
 	struct memalloc_allocate allocate;
 	struct memalloc_phys phys;
+	struct memalloc_dup dup;
+	struct memalloc_free free;
+	struct memalloc_clear clear;
+	struct memalloc_copy_in copy_in;
 };
 
 struct memalloc_ioctl_op {
@@ -99,6 +103,30 @@ static const struct memalloc_ioctl_op memalloc_ioctl_ops[] = {
 		.min_size = offsetofend(struct memalloc_phys, out_length),
 		.size = sizeof(struct memalloc_phys),
 		.execute = memalloc_ds_phys,
+	},
+	[MEMALLOC_CMD_DUP] = {
+		.ioctl_num = MEMALLOC_DUP,
+		.min_size = offsetofend(struct memalloc_dup, out_fd),
+		.size = sizeof(struct memalloc_dup),
+		.execute = memalloc_ds_dup,
+	},
+	[MEMALLOC_CMD_FREE] = {
+		.ioctl_num = MEMALLOC_FREE,
+		.min_size = offsetofend(struct memalloc_free, fd),
+		.size = sizeof(struct memalloc_free),
+		.execute = memalloc_ds_free,
+	},
+	[MEMALLOC_CMD_CLEAR] = {
+		.ioctl_num = MEMALLOC_CLEAR,
+		.min_size = offsetofend(struct memalloc_clear, length),
+		.size = sizeof(struct memalloc_clear),
+		.execute = memalloc_ds_clear,
+	},
+	[MEMALLOC_CMD_COPY_IN] = {
+		.ioctl_num = MEMALLOC_COPY_IN,
+		.min_size = offsetofend(struct memalloc_copy_in, length),
+		.size = sizeof(struct memalloc_copy_in),
+		.execute = memalloc_ds_copy_in,
 	},
 };
 
@@ -150,9 +178,13 @@ static int __init memalloc_init(void)
 
 	BUILD_BUG_ON(sizeof(struct memalloc_version) != 24);
 	BUILD_BUG_ON(sizeof(struct memalloc_alloc) != 32);
-	BUILD_BUG_ON(sizeof(struct memalloc_info) != 48);
+	BUILD_BUG_ON(sizeof(struct memalloc_info) != 56);
 	BUILD_BUG_ON(sizeof(struct memalloc_allocate) != 24);
 	BUILD_BUG_ON(sizeof(struct memalloc_phys) != 32);
+	BUILD_BUG_ON(sizeof(struct memalloc_dup) != 24);
+	BUILD_BUG_ON(sizeof(struct memalloc_free) != 8);
+	BUILD_BUG_ON(sizeof(struct memalloc_clear) != 24);
+	BUILD_BUG_ON(sizeof(struct memalloc_copy_in) != 40);
 
 	ret = memalloc_ds_init();
 	if (ret)

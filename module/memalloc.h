@@ -5,8 +5,13 @@
 #ifndef _MEMALLOC_H
 #define _MEMALLOC_H
 
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/rwsem.h>
 #include <linux/types.h>
 #include <linux/memalloc.h>
+
+struct dma_buf;
 
 /**
  * struct memalloc_ucmd - one ioctl call, as the handlers see it
@@ -22,25 +27,54 @@ struct memalloc_ucmd {
 
 /**
  * struct memalloc_ds - a dataspace
+ * @kref: one reference for each handle
+ * @lock: guards the memory against revocation (see "DOC: Locking" in
+ *        dataspace.c); protects @dead, @handles and @attachments
+ * @dead: revoked by MEMALLOC_FREE: no memory, every operation is ENODEV
+ * @handles: its handles, struct memalloc_handle.node
+ * @attachments: the device attachments of all its handles
  * @shmem: the paged backing (lazy dataspaces), or NULL
  * @pages: the block backing (PINNED, CONTINUOUS), one entry a page, or NULL
  * @npages: the pages handed out: the byte size rounded up to (super)pages
  * @size: the exact byte size asked for
- * @flags: the MEMALLOC_* flags it was made with
+ * @flags: the MEMALLOC_* flags it was made with, caching attribute included
+ * @align: log2 of its alignment, as MEMALLOC_ALLOC raised it
+ * @caching_set: the kernel's mapping of @pages has the caching attribute
  * @map_file: a read-only file of @shmem, which CPU mappings map, so that
  *            no one can punch holes into it through them (MADV_REMOVE)
  * @locked_user: the user charged for RLIMIT_MEMLOCK, or NULL
  * @pinned_mm: the mm whose pinned_vm (VmPin) shows the pages, or NULL
  */
 struct memalloc_ds {
+	struct kref kref;
+	struct rw_semaphore lock;
+	bool dead;
+	struct list_head handles;
+	unsigned int attachments;
 	struct file *shmem;
 	struct page **pages;
 	pgoff_t npages;
 	u64 size;
 	u32 flags;
+	u32 align;
+	bool caching_set;
 	struct file *map_file;
 	struct user_struct *locked_user;
 	struct mm_struct *pinned_mm;
+};
+
+/**
+ * struct memalloc_handle - one fd of a dataspace: a dma-buf of its own
+ * @ds: the dataspace, of which the handle holds a reference
+ * @dmabuf: the dma-buf; its file is writable unless the handle is read-only
+ * @caching: the caching attribute of mappings made through it
+ * @node: in @ds->handles
+ */
+struct memalloc_handle {
+	struct memalloc_ds *ds;
+	struct dma_buf *dmabuf;
+	u32 caching;
+	struct list_head node;
 };
 
 int memalloc_ucmd_respond(struct memalloc_ucmd *ucmd, size_t len);
@@ -50,9 +84,18 @@ void memalloc_block_free(struct memalloc_ds *ds);
 
 u32 memalloc_alloc_flags(void);
 int memalloc_ds_alloc(struct memalloc_ucmd *ucmd);
+int memalloc_ds_dup(struct memalloc_ucmd *ucmd);
+int memalloc_ds_free(struct memalloc_ucmd *ucmd);
+struct memalloc_handle *memalloc_handle_get(int fd);
+void memalloc_handle_put(struct memalloc_handle *h);
+bool memalloc_handle_writable(const struct memalloc_handle *h);
+int memalloc_ds_lock_live(struct memalloc_ds *ds);
+
 int memalloc_ds_info(struct memalloc_ucmd *ucmd);
 int memalloc_ds_allocate(struct memalloc_ucmd *ucmd);
 int memalloc_ds_phys(struct memalloc_ucmd *ucmd);
+int memalloc_ds_clear(struct memalloc_ucmd *ucmd);
+int memalloc_ds_copy_in(struct memalloc_ucmd *ucmd);
 int memalloc_ds_init(void);
 void memalloc_ds_exit(void);
 

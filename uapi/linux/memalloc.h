@@ -76,19 +76,38 @@
  * from lazy and unpinned SUPER_PAGES mappings only (EOPNOTSUPP for the
  * others).
  * madvise(MADV_REMOVE) on a mapping fails with EBADF.
+ *
+ * memalloc's own flags, bits 8 and 9, are the caching attribute of the
+ * dataspace's mappings: MEMALLOC_CACHED (0, write-back), or
+ * MEMALLOC_WRITE_COMBINE or MEMALLOC_UNCACHED for memory a device reads
+ * or writes without snooping the CPU's caches. Only for CONTINUOUS or
+ * PINNED dataspaces without SUPER_PAGES (EOPNOTSUPP otherwise: memory
+ * that moves cannot keep an attribute); the kernel's own mapping of the
+ * memory takes the same attribute while the dataspace lives. The value
+ * MEMALLOC_CACHING_MASK (0x300) is EINVAL. A handle made with
+ * MEMALLOC_DUP may ask for a weaker attribute; as in L4Re, the weaker of
+ * dataspace and request wins.
  */
 #define MEMALLOC_CONTINUOUS	0x01	/* physically contiguous */
 #define MEMALLOC_PINNED		0x02	/* eager, never swapped or migrated */
 #define MEMALLOC_SUPER_PAGES	0x04	/* backed by huge pages */
+#define MEMALLOC_CACHED		0x000	/* write-back, the default */
+#define MEMALLOC_WRITE_COMBINE	0x100	/* L4Re's "bufferable" */
+#define MEMALLOC_UNCACHED	0x200
+#define MEMALLOC_CACHING_MASK	0x300
 #define MEMALLOC_ALLOC_FLAGS_MASK (MEMALLOC_CONTINUOUS | MEMALLOC_PINNED | \
-				   MEMALLOC_SUPER_PAGES)
+				   MEMALLOC_SUPER_PAGES | MEMALLOC_CACHING_MASK)
 
 enum {
 	MEMALLOC_CMD_VERSION = 0x00,
 	MEMALLOC_CMD_ALLOC = 0x01,
 	MEMALLOC_CMD_INFO = 0x02,
 	MEMALLOC_CMD_ALLOCATE = 0x03,
-	MEMALLOC_CMD_PHYS = 0x04
+	MEMALLOC_CMD_PHYS = 0x04,
+	MEMALLOC_CMD_DUP = 0x05,
+	MEMALLOC_CMD_FREE = 0x06,
+	MEMALLOC_CMD_CLEAR = 0x07,
+	MEMALLOC_CMD_COPY_IN = 0x08
 };
 
 /**
@@ -96,7 +115,8 @@ enum {
  * @size: sizeof(struct memalloc_version)
  * @__reserved: must be 0
  * @out_api_version: the kernel's MEMALLOC_API_VERSION
- * @out_alloc_flags: the allocation flags this kernel can honour
+ * @out_alloc_flags: the allocation flags this kernel can honour, caching
+ *                   attributes included
  * @out_page_sizes: the backing page sizes it can use; bit n set means 2^n bytes
  *
  * The handshake: a program checks @out_api_version and @out_alloc_flags
@@ -130,7 +150,8 @@ struct memalloc_version {
  * Errors: ERANGE (@length is 0, or overflows when rounded up to pages),
  * ENOMEM (more than the machine's RAM, no block to be had, over
  * RLIMIT_MEMLOCK or the memory cgroup's limit), EINVAL (unknown bit in
- * @flags or @fd_flags, @align of 64 or more or above PUD_SHIFT),
+ * @flags or @fd_flags, the caching value 0x300, @align of 64 or more or
+ * above PUD_SHIFT),
  * EOPNOTSUPP (a flag or combination this kernel cannot honour, see
  * MEMALLOC_VERSION), EINTR (a fatal signal arrived; everything taken is
  * given back), EMFILE (no free fd).
@@ -156,6 +177,30 @@ struct memalloc_alloc {
 #define MEMALLOC_INFO_CONTIGUOUS	0x1	/* one physically contiguous block */
 
 /**
+ * DOC: handles and revocation
+ *
+ * Each fd MEMALLOC_ALLOC returns is a handle of the dataspace with the
+ * rights MEMALLOC_RIGHT_R | MEMALLOC_RIGHT_W. MEMALLOC_DUP makes another
+ * handle, a dma-buf fd of its own, with fewer rights (a read-only handle
+ * refuses PROT_WRITE mappings with EACCES, as a file opened O_RDONLY does,
+ * and MEMALLOC_CLEAR, MEMALLOC_COPY_IN into it and MEMALLOC_FREE) or a
+ * weaker caching attribute. fork() and SCM_RIGHTS pass a handle as it is.
+ *
+ * MEMALLOC_FREE is L4Re's Mem_alloc::free() of 2013: it revokes the
+ * dataspace for every holder of every handle. Its CPU mappings are zapped
+ * (a later access gets SIGBUS), its memory and the charges for it are given
+ * back at once. The fds stay open, but every command on them, mmap() and
+ * device import answer ENODEV. While a device holds an attachment of any
+ * handle it refuses with EBUSY. Pages that a get_user_pages() user holds
+ * (O_DIRECT in flight, io_uring fixed buffers) stay with that user until it
+ * lets go of them.
+ *
+ * Every command that takes a dataspace fd answers EBADF when @fd is not an
+ * open fd, EINVAL when it is not a memalloc dataspace, and ENODEV when the
+ * dataspace was revoked.
+ */
+
+/**
  * struct memalloc_info - MEMALLOC_INFO: what a dataspace is and holds
  * @size: sizeof(struct memalloc_info)
  * @fd: the dataspace's fd
@@ -164,12 +209,17 @@ struct memalloc_alloc {
  *                the backing page size
  * @out_resident: the bytes of memory it holds now
  * @out_flags: the MEMALLOC_* flags it was made with
- * @out_rights: MEMALLOC_RIGHT_R | MEMALLOC_RIGHT_W on this fd
+ * @out_rights: MEMALLOC_RIGHT_R, and MEMALLOC_RIGHT_W unless @fd is a
+ *              read-only handle
  * @out_page_shift: log2 of the backing page size (12 or 21)
  * @out_info_flags: MEMALLOC_INFO_CONTIGUOUS
+ * @out_caching: the caching attribute of mappings made through @fd: the
+ *               weaker of the dataspace's and the handle's
+ * @out_align: log2 of its alignment, as MEMALLOC_ALLOC raised it: of the
+ *             physical start of a CONTINUOUS dataspace, and of the virtual
+ *             address a library chooses for a mapping
  *
- * Errors: EBADF (@fd is not an open fd), EINVAL (@fd is not a dataspace of
- * memalloc).
+ * Errors: EBADF, EINVAL, ENODEV (see "handles and revocation").
  */
 struct memalloc_info {
 	__u32 size;
@@ -181,6 +231,8 @@ struct memalloc_info {
 	__u32 out_rights;
 	__u32 out_page_shift;
 	__u32 out_info_flags;
+	__u32 out_caching;
+	__u32 out_align;
 };
 
 #define MEMALLOC_INFO _IO(MEMALLOC_TYPE, MEMALLOC_CMD_INFO)
@@ -196,8 +248,8 @@ struct memalloc_info {
  * least the pages the range touches, so that later access does not fault
  * it in. Eager dataspaces hold all their memory already.
  *
- * Errors: EBADF, EINVAL (as MEMALLOC_INFO), ERANGE (the range reaches past
- * the byte size), ENOMEM (no memory, or over the memory cgroup's limit:
+ * Errors: EBADF, EINVAL, ENODEV (as MEMALLOC_INFO), ERANGE (the range
+ * reaches past the byte size), ENOMEM (no memory, or over the memory cgroup's limit:
  * the caller is not OOM-killed), EINTR (a fatal signal arrived; what was
  * taken stays with the dataspace).
  */
@@ -224,7 +276,7 @@ struct memalloc_allocate {
  * memory never moves. Only for callers with CAP_SYS_ADMIN in the initial
  * user namespace: physical addresses are never shown to others.
  *
- * Errors: EBADF, EINVAL (as MEMALLOC_INFO), EPERM (no CAP_SYS_ADMIN),
+ * Errors: EBADF, EINVAL, ENODEV (as MEMALLOC_INFO), EPERM (no CAP_SYS_ADMIN),
  * EINVAL (a lazy dataspace: its memory may move), ERANGE (@offset at or
  * past the byte size).
  */
@@ -237,5 +289,109 @@ struct memalloc_phys {
 };
 
 #define MEMALLOC_PHYS _IO(MEMALLOC_TYPE, MEMALLOC_CMD_PHYS)
+
+/**
+ * struct memalloc_dup - MEMALLOC_DUP: another handle, with fewer rights
+ * @size: sizeof(struct memalloc_dup)
+ * @fd: a handle of the dataspace
+ * @rights: the new handle's rights: MEMALLOC_RIGHT_R, or MEMALLOC_RIGHT_R |
+ *          MEMALLOC_RIGHT_W
+ * @caching: MEMALLOC_CACHED (as @fd), MEMALLOC_WRITE_COMBINE or
+ *           MEMALLOC_UNCACHED; the weaker of this and @fd's attribute wins
+ * @fd_flags: flags for the new fd: 0 or O_CLOEXEC
+ * @out_fd: the new handle
+ *
+ * Errors: EBADF, EINVAL, ENODEV (as MEMALLOC_INFO), EINVAL (@rights
+ * without MEMALLOC_RIGHT_R or with an unknown bit, an unknown @caching
+ * value or bit in @fd_flags), EACCES (MEMALLOC_RIGHT_W asked of a read-only
+ * handle), EOPNOTSUPP (a caching attribute for a dataspace that cannot
+ * take one, see "allocation flags"), EMFILE.
+ */
+struct memalloc_dup {
+	__u32 size;
+	__s32 fd;
+	__u32 rights;
+	__u32 caching;
+	__u32 fd_flags;
+	__s32 out_fd;
+};
+
+#define MEMALLOC_DUP _IO(MEMALLOC_TYPE, MEMALLOC_CMD_DUP)
+
+/**
+ * struct memalloc_free - MEMALLOC_FREE: revoke a dataspace
+ * @size: sizeof(struct memalloc_free)
+ * @fd: a handle of the dataspace, with MEMALLOC_RIGHT_W
+ *
+ * See "handles and revocation". @fd stays open; close() it as ever.
+ *
+ * Errors: EBADF, EINVAL, ENODEV (as MEMALLOC_INFO; ENODEV also when it was
+ * revoked already), EACCES (a read-only handle), EBUSY (a device holds an
+ * attachment: nothing changed).
+ */
+struct memalloc_free {
+	__u32 size;
+	__s32 fd;
+};
+
+#define MEMALLOC_FREE _IO(MEMALLOC_TYPE, MEMALLOC_CMD_FREE)
+
+/**
+ * struct memalloc_clear - MEMALLOC_CLEAR: zero a range
+ * @size: sizeof(struct memalloc_clear)
+ * @fd: a handle of the dataspace, with MEMALLOC_RIGHT_W
+ * @offset: the range's start, in bytes
+ * @length: the range's length, in bytes; clamped to the mappable size
+ *
+ * L4Re's Dataspace::clear(). The whole pages a lazy dataspace holds in the
+ * range are given back (MEMALLOC_INFO's @out_resident drops) and read as
+ * zero when touched again; eager dataspaces are zeroed in place.
+ *
+ * Errors: EBADF, EINVAL, ENODEV (as MEMALLOC_INFO), EACCES (a read-only
+ * handle), ERANGE (@offset at or past the mappable size), EINTR (a fatal
+ * signal arrived while an eager dataspace was zeroed: part of the range is).
+ */
+struct memalloc_clear {
+	__u32 size;
+	__s32 fd;
+	__aligned_u64 offset;
+	__aligned_u64 length;
+};
+
+#define MEMALLOC_CLEAR _IO(MEMALLOC_TYPE, MEMALLOC_CMD_CLEAR)
+
+/**
+ * struct memalloc_copy_in - MEMALLOC_COPY_IN: copy from another dataspace
+ * @size: sizeof(struct memalloc_copy_in)
+ * @fd: the destination's handle, with MEMALLOC_RIGHT_W
+ * @dst_offset: where to copy to, in bytes
+ * @src_fd: the source's handle: a dataspace of memalloc, @fd's too
+ * @__reserved: must be 0
+ * @src_offset: where to copy from, in bytes
+ * @length: the bytes to copy; clamped to what both byte sizes hold
+ *          past the offsets
+ *
+ * L4Re's Dataspace::copy_in(). Overlapping ranges of one dataspace are
+ * copied as memmove() would. Source pages a lazy dataspace does not hold
+ * read as zero and are not allocated.
+ *
+ * Errors: EBADF, ENODEV (@fd, as MEMALLOC_INFO), EINVAL (@fd or @src_fd is
+ * not a dataspace of memalloc, or @src_fd is not an open fd), ENODEV (either
+ * was revoked), EACCES (@fd is read-only), ERANGE (an offset at or past
+ * its dataspace's byte size), ENOMEM (no memory for the destination's
+ * pages, or over the memory cgroup's limit), EINTR (a fatal signal
+ * arrived: part of the range is copied), EIO (the source could not be read).
+ */
+struct memalloc_copy_in {
+	__u32 size;
+	__s32 fd;
+	__aligned_u64 dst_offset;
+	__s32 src_fd;
+	__u32 __reserved;
+	__aligned_u64 src_offset;
+	__aligned_u64 length;
+};
+
+#define MEMALLOC_COPY_IN _IO(MEMALLOC_TYPE, MEMALLOC_CMD_COPY_IN)
 
 #endif /* _UAPI_LINUX_MEMALLOC_H */

@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memalloc: the operations on a dataspace, L4Re's Dataspace interface.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/dma-buf.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/sched/signal.h>
+#include <linux/shmem_fs.h>
+
+#include "memalloc.h"
+
+/**
+ * DOC: dataspace operations
+ *
+ * Each command names the dataspace by a handle's fd and works under the
+ * dataspace's lock held for reading, so that revocation waits for it. The
+ * memory of a lazy dataspace is reached through its shmem file: pages are
+ * allocated where written and charged to the caller's memory cgroup, and
+ * read as zero where absent without being allocated. Eager dataspaces are
+ * reached through their pages.
+ */
+
+/* Fail a charge over the memory cgroup's limit, do not OOM-kill. */
+#define MEMALLOC_POPULATE_GFP (GFP_HIGHUSER_MOVABLE | __GFP_RETRY_MAYFAIL | \
+			       __GFP_NOWARN)
+
+/* Page @index of @ds with a reference, taken (zeroed) if absent. */
+static struct page *memalloc_ds_page(struct memalloc_ds *ds, pgoff_t index)
+{
+	lockdep_assert_held(&ds->lock);
+	if (ds->pages) {
+		get_page(ds->pages[index]);
+		return ds->pages[index];
+	}
+	return shmem_read_mapping_page_gfp(ds->shmem->f_mapping, index,
+					   MEMALLOC_POPULATE_GFP);
+}
+
+static u64 memalloc_ds_resident(struct memalloc_ds *ds)
+{
+	struct shmem_inode_info *info;
+	unsigned long pages;
+
+	/* Block-backed and pinned dataspaces hold all their pages. */
+	if (ds->pages)
+		return (u64)ds->npages << PAGE_SHIFT;
+	info = SHMEM_I(file_inode(ds->shmem));
+	spin_lock(&info->lock);
+	pages = info->alloced - info->swapped;
+	spin_unlock(&info->lock);
+	return (u64)pages << PAGE_SHIFT;
+}
+
+/**
+ * memalloc_ds_info() - MEMALLOC_INFO: describe a dataspace
+ * @ucmd: the call, holding a struct memalloc_info
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno, as listed in the UAPI header.
+ */
+int memalloc_ds_info(struct memalloc_ucmd *ucmd)
+{
+	struct memalloc_info *cmd = ucmd->cmd;
+	struct memalloc_handle *h;
+	struct memalloc_ds *ds;
+	int ret;
+
+	h = memalloc_handle_get(cmd->fd);
+	if (IS_ERR(h))
+		return PTR_ERR(h);
+	ds = h->ds;
+	ret = memalloc_ds_lock_live(ds);
+	if (ret)
+		goto out;
+	cmd->out_length = ds->size;
+	cmd->out_mappable = (u64)ds->npages << PAGE_SHIFT;
+	cmd->out_resident = memalloc_ds_resident(ds);
+	cmd->out_flags = ds->flags;
+	cmd->out_rights = MEMALLOC_RIGHT_R;
+	if (memalloc_handle_writable(h))
+		cmd->out_rights |= MEMALLOC_RIGHT_W;
+	cmd->out_page_shift = ds->flags & MEMALLOC_SUPER_PAGES ? PMD_SHIFT : PAGE_SHIFT;
+	cmd->out_info_flags = ds->flags & MEMALLOC_CONTINUOUS ? MEMALLOC_INFO_CONTIGUOUS : 0;
+	cmd->out_caching = h->caching;
+	cmd->out_align = ds->align;
+	up_read(&ds->lock);
+	ret = memalloc_ucmd_respond(ucmd, sizeof(*cmd));
+out:
+	memalloc_handle_put(h);
+	return ret;
+}
+
+/**
+ * memalloc_ds_allocate() - MEMALLOC_ALLOCATE: populate a range
+ * @ucmd: the call, holding a struct memalloc_allocate
+ *
+ * Context: process context; sleeps.
+ * Return: 0 or a negative errno, as listed in the UAPI header.
+ */
+int memalloc_ds_allocate(struct memalloc_ucmd *ucmd)
+{
+	struct memalloc_allocate *cmd = ucmd->cmd;
+	struct memalloc_handle *h;
+	struct memalloc_ds *ds;
+	struct page *page;
+	pgoff_t i, last;
+	u64 end;
+	int ret;
+
+	h = memalloc_handle_get(cmd->fd);
+	if (IS_ERR(h))
+		return PTR_ERR(h);
+	ds = h->ds;
+	ret = memalloc_ds_lock_live(ds);
+	if (ret)
+		goto out_put;
+	if (check_add_overflow(cmd->offset, cmd->length, &end) || end > ds->size) {
+		ret = -ERANGE;
+		goto out;
+	}
+	/* Eager dataspaces hold all their pages already. */
+	if (!cmd->length || ds->pages)
+		goto out;
+	last = (end - 1) >> PAGE_SHIFT;
+	for (i = cmd->offset >> PAGE_SHIFT; i <= last; i++) {
+		page = memalloc_ds_page(ds, i);
+		if (IS_ERR(page)) {
+			ret = PTR_ERR(page);
+			break;
+		}
+		put_page(page);
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
+	}
+out:
+	up_read(&ds->lock);
+out_put:
+	memalloc_handle_put(h);
+	return ret;
+}
+
+/**
+ * memalloc_ds_phys() - MEMALLOC_PHYS: the physical address of an offset
+ * @ucmd: the call, holding a struct memalloc_phys
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno, as listed in the UAPI header.
+ */
+int memalloc_ds_phys(struct memalloc_ucmd *ucmd)
+{
+	struct memalloc_phys *cmd = ucmd->cmd;
+	struct memalloc_handle *h;
+	struct memalloc_ds *ds;
+	pgoff_t first, i;
+	int ret;
+
+	/* Before anything else: physical addresses are for the admin only. */
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	h = memalloc_handle_get(cmd->fd);
+	if (IS_ERR(h))
+		return PTR_ERR(h);
+	ds = h->ds;
+	ret = memalloc_ds_lock_live(ds);
+	if (ret)
+		goto out_put;
+	if (!ds->pages) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (cmd->offset >= ds->size) {
+		ret = -ERANGE;
+		goto out;
+	}
+	first = cmd->offset >> PAGE_SHIFT;
+	for (i = first + 1; i < ds->npages; i++)
+		if (page_to_pfn(ds->pages[i]) != page_to_pfn(ds->pages[first]) + i - first)
+			break;
+	cmd->out_addr = page_to_phys(ds->pages[first]) + offset_in_page(cmd->offset);
+	cmd->out_length = min_t(u64, (u64)i << PAGE_SHIFT, ds->size) - cmd->offset;
+out:
+	up_read(&ds->lock);
+	if (!ret)
+		ret = memalloc_ucmd_respond(ucmd, sizeof(*cmd));
+out_put:
+	memalloc_handle_put(h);
+	return ret;
+}
+
+/* Zero a range of an eager dataspace in place. */
+static int memalloc_zero_range(struct memalloc_ds *ds, u64 offset, u64 len)
+{
+	unsigned int off, n;
+
+	while (len) {
+		off = offset_in_page(offset);
+		n = min_t(u64, len, PAGE_SIZE - off);
+		memzero_page(ds->pages[offset >> PAGE_SHIFT], off, n);
+		offset += n;
+		len -= n;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+	return 0;
+}
+
+/**
+ * memalloc_ds_clear() - MEMALLOC_CLEAR: zero a range
+ * @ucmd: the call, holding a struct memalloc_clear
+ *
+ * A lazy dataspace's whole pages in the range are punched out of its shmem
+ * file, which zeroes the partial pages at the edges and unmaps the rest.
+ *
+ * Context: process context; sleeps.
+ * Return: 0 or a negative errno, as listed in the UAPI header.
+ */
+int memalloc_ds_clear(struct memalloc_ucmd *ucmd)
+{
+	struct memalloc_clear *cmd = ucmd->cmd;
+	struct memalloc_handle *h;
+	struct memalloc_ds *ds;
+	u64 mappable, len;
+	int ret;
+
+	h = memalloc_handle_get(cmd->fd);
+	if (IS_ERR(h))
+		return PTR_ERR(h);
+	ds = h->ds;
+	if (!memalloc_handle_writable(h)) {
+		ret = -EACCES;
+		goto out_put;
+	}
+	ret = memalloc_ds_lock_live(ds);
+	if (ret)
+		goto out_put;
+	mappable = (u64)ds->npages << PAGE_SHIFT;
+	if (cmd->offset >= mappable) {
+		ret = -ERANGE;
+		goto out;
+	}
+	len = min(cmd->length, mappable - cmd->offset);
+	if (!len)
+		goto out;
+	if (ds->pages)
+		ret = memalloc_zero_range(ds, cmd->offset, len);
+	else
+		ret = vfs_fallocate(ds->shmem, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				    cmd->offset, len);
+out:
+	up_read(&ds->lock);
+out_put:
+	memalloc_handle_put(h);
+	return ret;
+}
+
+/* Read @n bytes at @offset of @ds, within one page, into @buf. */
+static int memalloc_read_chunk(struct memalloc_ds *ds, u64 offset, void *buf,
+			       unsigned int n)
+{
+	loff_t pos = offset;
+	ssize_t done;
+
+	if (ds->pages) {
+		memcpy_from_page(buf, ds->pages[offset >> PAGE_SHIFT],
+				 offset_in_page(offset), n);
+		return 0;
+	}
+	/* Holes read as zero, and stay holes. */
+	done = kernel_read(ds->shmem, buf, n, &pos);
+	if (done < 0)
+		return done;
+	return done == n ? 0 : -EIO;
+}
+
+/* Write @n bytes from @buf to @offset of @ds, within one page. */
+static int memalloc_write_chunk(struct memalloc_ds *ds, u64 offset,
+				const void *buf, unsigned int n)
+{
+	struct page *page = memalloc_ds_page(ds, offset >> PAGE_SHIFT);
+
+	if (IS_ERR(page))
+		return PTR_ERR(page);
+	memcpy_to_page(page, offset_in_page(offset), buf, n);
+	if (!ds->pages)
+		set_page_dirty(page);
+	put_page(page);
+	return 0;
+}
+
+/*
+ * Copy through a bounce page, chunk by chunk, each chunk within one page of
+ * both sides; from the end when the destination overlaps the source from
+ * above, as memmove() does.
+ */
+static int memalloc_copy(struct memalloc_ds *dst, u64 dst_off,
+			 struct memalloc_ds *src, u64 src_off, u64 len)
+{
+	bool backward = dst == src && dst_off > src_off && dst_off - src_off < len;
+	unsigned int n, d_room, s_room;
+	u64 d, s;
+	void *buf;
+	int ret = 0;
+
+	buf = (void *)__get_free_page(GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	while (len) {
+		if (backward) {
+			d_room = offset_in_page(dst_off + len) ?: PAGE_SIZE;
+			s_room = offset_in_page(src_off + len) ?: PAGE_SIZE;
+		} else {
+			d_room = PAGE_SIZE - offset_in_page(dst_off);
+			s_room = PAGE_SIZE - offset_in_page(src_off);
+		}
+		n = min3(len, (u64)d_room, (u64)s_room);
+		d = backward ? dst_off + len - n : dst_off;
+		s = backward ? src_off + len - n : src_off;
+		ret = memalloc_read_chunk(src, s, buf, n);
+		if (!ret)
+			ret = memalloc_write_chunk(dst, d, buf, n);
+		if (ret)
+			break;
+		len -= n;
+		if (!backward) {
+			dst_off += n;
+			src_off += n;
+		}
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
+	}
+	free_page((unsigned long)buf);
+	return ret;
+}
+
+/* Hold two dataspaces against revocation, in address order. */
+static int memalloc_lock_pair(struct memalloc_ds *a, struct memalloc_ds *b)
+{
+	int ret;
+
+	if (a == b)
+		return memalloc_ds_lock_live(a);
+	if (a > b)
+		swap(a, b);
+	ret = memalloc_ds_lock_live(a);
+	if (ret)
+		return ret;
+	down_read_nested(&b->lock, SINGLE_DEPTH_NESTING);
+	if (!b->dead)
+		return 0;
+	up_read(&b->lock);
+	up_read(&a->lock);
+	return -ENODEV;
+}
+
+static void memalloc_unlock_pair(struct memalloc_ds *a, struct memalloc_ds *b)
+{
+	if (a != b)
+		up_read(&b->lock);
+	up_read(&a->lock);
+}
+
+/**
+ * memalloc_ds_copy_in() - MEMALLOC_COPY_IN: copy from another dataspace
+ * @ucmd: the call, holding a struct memalloc_copy_in
+ *
+ * Context: process context; sleeps.
+ * Return: 0 or a negative errno, as listed in the UAPI header.
+ */
+int memalloc_ds_copy_in(struct memalloc_ucmd *ucmd)
+{
+	struct memalloc_copy_in *cmd = ucmd->cmd;
+	struct memalloc_handle *dst, *src;
+	u64 len;
+	int ret;
+
+	if (cmd->__reserved)
+		return -EINVAL;
+	dst = memalloc_handle_get(cmd->fd);
+	if (IS_ERR(dst))
+		return PTR_ERR(dst);
+	/* A source that is no open fd is as foreign as any other. */
+	src = memalloc_handle_get(cmd->src_fd);
+	if (IS_ERR(src)) {
+		ret = -EINVAL;
+		goto out_put_dst;
+	}
+	if (!memalloc_handle_writable(dst)) {
+		ret = -EACCES;
+		goto out_put;
+	}
+	ret = memalloc_lock_pair(dst->ds, src->ds);
+	if (ret)
+		goto out_put;
+	if (cmd->dst_offset >= dst->ds->size || cmd->src_offset >= src->ds->size) {
+		ret = -ERANGE;
+		goto out;
+	}
+	len = min3(cmd->length, dst->ds->size - cmd->dst_offset,
+		   src->ds->size - cmd->src_offset);
+	ret = memalloc_copy(dst->ds, cmd->dst_offset, src->ds, cmd->src_offset, len);
+out:
+	memalloc_unlock_pair(dst->ds, src->ds);
+out_put:
+	memalloc_handle_put(src);
+out_put_dst:
+	memalloc_handle_put(dst);
+	return ret;
+}
