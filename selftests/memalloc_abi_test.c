@@ -105,8 +105,26 @@ TEST_F(abi, reserved_nonzero_einval)
 
 TEST_F(abi, unknown_flag_einval)
 {
-	self->ext.a.flags = 0x100;
+	self->ext.a.flags = 0x08;
 	EXPECT_ALLOC_ERRNO(EINVAL);
+}
+
+TEST_F(abi, caching_value_3_einval)
+{
+	self->ext.a.flags = MEMALLOC_PINNED | MEMALLOC_CACHING_MASK;
+	EXPECT_ALLOC_ERRNO(EINVAL);
+}
+
+TEST_F(abi, caching_on_lazy_eopnotsupp)
+{
+	self->ext.a.flags = MEMALLOC_WRITE_COMBINE;
+	EXPECT_ALLOC_ERRNO(EOPNOTSUPP);
+}
+
+TEST_F(abi, caching_on_super_pages_eopnotsupp)
+{
+	self->ext.a.flags = MEMALLOC_PINNED | MEMALLOC_SUPER_PAGES | MEMALLOC_UNCACHED;
+	EXPECT_ALLOC_ERRNO(EOPNOTSUPP);
 }
 
 TEST_F(abi, top_flag_einval)

@@ -83,6 +83,26 @@ static inline long proc_kib(const char *path, const char *field)
 	return val;
 }
 
+/*
+ * Free memory in KiB, counting the pages on per-CPU free lists, which
+ * MemFree leaves out until they are drained: from /proc/zoneinfo.
+ */
+static inline long free_kib(void)
+{
+	long pages = 0, n, page_kib = sysconf(_SC_PAGESIZE) / 1024;
+	char line[256];
+	FILE *f = fopen("/proc/zoneinfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " pages free %ld", &n) == 1 ||
+		    sscanf(line, " count: %ld", &n) == 1)
+			pages += n;
+	fclose(f);
+	return pages * page_kib;
+}
+
 /* A /proc/meminfo value in KiB, or -1. */
 static inline long meminfo_kib(const char *field)
 {
@@ -100,6 +120,9 @@ static inline int pfns_of(const void *addr, size_t n, uint64_t *pfns)
 	size_t i;
 	int fd;
 
+	/* Mappings fill on first touch: read one byte of each page. */
+	for (i = 0; i < n; i++)
+		(void)*(volatile const char *)((const char *)addr + i * page);
 	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -275,8 +298,8 @@ static inline int open_vgem(void)
 	return -1;
 }
 
-/* Drop @cap from this thread's effective capabilities: 0, or -1. */
-static inline int drop_effective_cap(int cap)
+/* Drop or raise @cap in this thread's effective capabilities: 0, or -1. */
+static inline int set_effective_cap(int cap, int on)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[2];
@@ -284,7 +307,14 @@ static inline int drop_effective_cap(int cap)
 	if (syscall(SYS_capget, &hdr, data))
 		return -1;
 	data[CAP_TO_INDEX(cap)].effective &= ~CAP_TO_MASK(cap);
+	if (on)
+		data[CAP_TO_INDEX(cap)].effective |= CAP_TO_MASK(cap);
 	return syscall(SYS_capset, &hdr, data);
+}
+
+static inline int drop_effective_cap(int cap)
+{
+	return set_effective_cap(cap, 0);
 }
 
 /*
