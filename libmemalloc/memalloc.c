@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * libmemalloc: the allocator handle.
+ * libmemalloc: the allocator handle, L4Re's Mem_alloc.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -9,41 +9,81 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include <linux/memalloc.h>
+#include <libkmod.h>
 
-#include "memalloc.h"
-
-#define MEMALLOC_EXPORT __attribute__((visibility("default")))
+#include "internal.h"
 
 #ifndef MEMALLOC_DEVICE
 #define MEMALLOC_DEVICE "/dev/memalloc"
 #endif
 
-struct memalloc {
-	int fd;
-};
+/*
+ * Load the module through libkmod, as modprobe would: ENOENT when it is
+ * not installed where modprobe looks, EPERM when the caller may not load
+ * modules.
+ */
+static int memalloc_load_module(void)
+{
+	struct kmod_list *list = NULL, *l;
+	struct kmod_ctx *ctx;
+	int ret = -ENOENT;
+
+	ctx = kmod_new(NULL, NULL);
+	if (!ctx)
+		return -ENOMEM;
+	kmod_set_log_priority(ctx, 0);
+	if (kmod_module_new_from_lookup(ctx, "memalloc", &list) < 0)
+		list = NULL;
+	kmod_list_foreach(l, list) {
+		struct kmod_module *mod = kmod_module_get_module(l);
+
+		ret = kmod_module_probe_insert_module(mod, 0, NULL, NULL, NULL, NULL);
+		kmod_module_unref(mod);
+		if (ret == -EEXIST)
+			ret = 0;
+		if (!ret)
+			break;
+	}
+	kmod_module_unref_list(list);
+	kmod_unref(ctx);
+	return ret;
+}
 
 MEMALLOC_EXPORT int memalloc_open(struct memalloc **ma)
 {
 	struct memalloc *m;
+	int ret;
 
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
+	m->refs = 1;
 	m->fd = open(MEMALLOC_DEVICE, O_RDWR | O_CLOEXEC);
+	if (m->fd < 0 && errno == ENOENT) {
+		ret = memalloc_load_module();
+		if (ret) {
+			free(m);
+			return ret;
+		}
+		m->fd = open(MEMALLOC_DEVICE, O_RDWR | O_CLOEXEC);
+	}
 	if (m->fd < 0) {
-		int err = -errno;
-
+		ret = -errno;
 		free(m);
-		return err;
+		return ret;
 	}
 	*ma = m;
 	return 0;
 }
 
+void memalloc_get(struct memalloc *ma)
+{
+	__atomic_add_fetch(&ma->refs, 1, __ATOMIC_RELAXED);
+}
+
 MEMALLOC_EXPORT void memalloc_close(struct memalloc *ma)
 {
-	if (!ma)
+	if (!ma || __atomic_sub_fetch(&ma->refs, 1, __ATOMIC_ACQ_REL))
 		return;
 	close(ma->fd);
 	free(ma);
@@ -81,4 +121,62 @@ MEMALLOC_EXPORT int memalloc_alloc_fd(struct memalloc *ma, uint64_t size,
 	if (ioctl(ma->fd, MEMALLOC_ALLOC, &a))
 		return -errno;
 	return a.out_fd;
+}
+
+MEMALLOC_EXPORT int memalloc_alloc(struct memalloc *ma, uint64_t size,
+				   unsigned int flags, unsigned int align,
+				   struct memalloc_ds **ds)
+{
+	int fd = memalloc_alloc_fd(ma, size, flags, align);
+	int ret;
+
+	if (fd < 0)
+		return fd;
+	ret = memalloc_ds_new(ma, fd, ds);
+	if (ret)
+		close(fd);
+	return ret;
+}
+
+MEMALLOC_EXPORT int memalloc_free(struct memalloc *ma, struct memalloc_ds *ds)
+{
+	struct memalloc_free f = { .size = sizeof(f), .fd = ds->fd };
+
+	if (ioctl(ma->fd, MEMALLOC_FREE, &f))
+		return -errno;
+	return 0;
+}
+
+MEMALLOC_EXPORT const char *memalloc_strerror(int err)
+{
+	switch (-err) {
+	case 0:
+		return "success";
+	case ENOENT:
+		return "/dev/memalloc is missing and the memalloc module is not "
+		       "installed: install it (make modules_install) or load it "
+		       "with insmod memalloc.ko";
+	case EPERM:
+		return "not permitted: loading the memalloc module needs "
+		       "CAP_SYS_MODULE (as root: memalloc load), physical "
+		       "addresses need CAP_SYS_ADMIN";
+	case EACCES:
+		return "access denied: /dev/memalloc is mode 0600 (ask the "
+		       "administrator for a group or udev rule), or the "
+		       "dataspace handle is read-only";
+	case ENOMEM:
+		return "out of memory: no such block free, or over "
+		       "RLIMIT_MEMLOCK (ulimit -l) or the memory cgroup's limit";
+	case EOPNOTSUPP:
+		return "this kernel cannot honour that flag or combination "
+		       "(memalloc info lists what it can)";
+	case ERANGE:
+		return "size or offset out of range";
+	case ENODEV:
+		return "the dataspace was freed (revoked)";
+	case EBUSY:
+		return "a device holds an attachment of the dataspace";
+	default:
+		return strerror(-err);
+	}
 }

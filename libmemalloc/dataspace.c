@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libmemalloc: dataspace handles, L4Re's Dataspace.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* Mappings are aligned to at most this (1 GiB): address space is cheap. */
+#define MEMALLOC_MAX_MAP_ALIGN 30
+
+int memalloc_ds_ioctl_info(struct memalloc *ma, int fd,
+			   struct memalloc_info *info)
+{
+	*info = (struct memalloc_info){ .size = sizeof(*info), .fd = fd };
+	if (ioctl(ma->fd, MEMALLOC_INFO, info))
+		return -errno;
+	return 0;
+}
+
+/* A handle owning @fd, which must be a dataspace of @ma's device. */
+int memalloc_ds_new(struct memalloc *ma, int fd, struct memalloc_ds **out)
+{
+	struct memalloc_info info;
+	struct memalloc_ds *ds;
+	int ret;
+
+	ret = memalloc_ds_ioctl_info(ma, fd, &info);
+	if (ret)
+		return ret;
+	ds = calloc(1, sizeof(*ds));
+	if (!ds)
+		return -ENOMEM;
+	memalloc_get(ma);
+	ds->ma = ma;
+	ds->fd = fd;
+	ds->size = info.out_length;
+	ds->align = info.out_align;
+	*out = ds;
+	return 0;
+}
+
+MEMALLOC_EXPORT int memalloc_ds_import(struct memalloc *ma, int fd,
+				       struct memalloc_ds **ds)
+{
+	int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	int ret;
+
+	if (own < 0)
+		return -errno;
+	ret = memalloc_ds_new(ma, own, ds);
+	if (ret)
+		close(own);
+	return ret;
+}
+
+MEMALLOC_EXPORT void memalloc_ds_close(struct memalloc_ds *ds)
+{
+	if (!ds)
+		return;
+	close(ds->fd);
+	memalloc_close(ds->ma);
+	free(ds);
+}
+
+MEMALLOC_EXPORT int memalloc_ds_fd(const struct memalloc_ds *ds)
+{
+	return ds->fd;
+}
+
+MEMALLOC_EXPORT uint64_t memalloc_ds_size(const struct memalloc_ds *ds)
+{
+	return ds->size;
+}
+
+MEMALLOC_EXPORT int memalloc_ds_info(struct memalloc_ds *ds,
+				     struct memalloc_ds_info *info)
+{
+	struct memalloc_info i;
+	int ret = memalloc_ds_ioctl_info(ds->ma, ds->fd, &i);
+
+	if (ret)
+		return ret;
+	*info = (struct memalloc_ds_info){
+		.size = i.out_length,
+		.mappable = i.out_mappable,
+		.resident = i.out_resident,
+		.flags = i.out_flags,
+		.rights = i.out_rights,
+		.caching = i.out_caching,
+		.page_shift = i.out_page_shift,
+		.align = i.out_align,
+		.contiguous = i.out_info_flags & MEMALLOC_INFO_CONTIGUOUS,
+	};
+	return 0;
+}
+
+/*
+ * Reserve address space for @length plus the alignment, then map over it
+ * with MAP_FIXED so that the address is congruent to @offset modulo the
+ * alignment: a super page then lands on a PMD (the dma-buf file offers no
+ * get_unmapped_area to do it for us). The slack is given back.
+ */
+MEMALLOC_EXPORT int memalloc_ds_map(struct memalloc_ds *ds, uint64_t offset,
+				    size_t length, int prot, void **addr)
+{
+	unsigned int shift = ds->align;
+	uintptr_t base, at, align;
+	size_t span, page = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	if (!length) {
+		struct memalloc_info info;
+		int ret = memalloc_ds_ioctl_info(ds->ma, ds->fd, &info);
+
+		if (ret)
+			return ret;
+		if (offset >= info.out_mappable)
+			return -EINVAL;
+		length = info.out_mappable - offset;
+	}
+	if (shift > MEMALLOC_MAX_MAP_ALIGN)
+		shift = MEMALLOC_MAX_MAP_ALIGN;
+	align = (uintptr_t)1 << shift;
+	if (align < page)
+		align = page;
+	if (__builtin_add_overflow(length, align, &span))
+		return -ENOMEM;
+	p = mmap(NULL, span, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	base = (uintptr_t)p;
+	at = base + ((offset - base) & (align - 1));
+	p = mmap((void *)at, length, prot, MAP_SHARED | MAP_FIXED, ds->fd, offset);
+	if (p == MAP_FAILED) {
+		int err = -errno;
+
+		munmap((void *)base, span);
+		return err;
+	}
+	if (at > base)
+		munmap((void *)base, at - base);
+	at += (length + page - 1) & ~(page - 1);
+	if (base + span > at)
+		munmap((void *)at, base + span - at);
+	*addr = p;
+	return 0;
+}
+
+MEMALLOC_EXPORT int memalloc_ds_unmap(struct memalloc_ds *ds, void *addr,
+				      size_t length)
+{
+	(void)ds;
+	if (munmap(addr, length))
+		return -errno;
+	return 0;
+}
+
+MEMALLOC_EXPORT int memalloc_ds_allocate(struct memalloc_ds *ds,
+					 uint64_t offset, uint64_t length)
+{
+	struct memalloc_allocate a = {
+		.size = sizeof(a), .fd = ds->fd, .offset = offset, .length = length,
+	};
+
+	if (ioctl(ds->ma->fd, MEMALLOC_ALLOCATE, &a))
+		return -errno;
+	return 0;
+}
+
+MEMALLOC_EXPORT int memalloc_ds_clear(struct memalloc_ds *ds, uint64_t offset,
+				      uint64_t length)
+{
+	struct memalloc_clear c = {
+		.size = sizeof(c), .fd = ds->fd, .offset = offset, .length = length,
+	};
+
+	if (ioctl(ds->ma->fd, MEMALLOC_CLEAR, &c))
+		return -errno;
+	return 0;
+}
+
+MEMALLOC_EXPORT int memalloc_ds_copy_in(struct memalloc_ds *ds,
+					uint64_t dst_offset,
+					struct memalloc_ds *src,
+					uint64_t src_offset, uint64_t length)
+{
+	struct memalloc_copy_in c = {
+		.size = sizeof(c),
+		.fd = ds->fd,
+		.dst_offset = dst_offset,
+		.src_fd = src ? src->fd : -1,
+		.src_offset = src_offset,
+		.length = length,
+	};
+
+	if (ioctl(ds->ma->fd, MEMALLOC_COPY_IN, &c))
+		return -errno;
+	return 0;
+}
+
+MEMALLOC_EXPORT int memalloc_ds_phys(struct memalloc_ds *ds, uint64_t offset,
+				     uint64_t *phys_addr, uint64_t *phys_length)
+{
+	struct memalloc_phys p = {
+		.size = sizeof(p), .fd = ds->fd, .offset = offset,
+	};
+
+	if (ioctl(ds->ma->fd, MEMALLOC_PHYS, &p))
+		return -errno;
+	*phys_addr = p.out_addr;
+	if (phys_length)
+		*phys_length = p.out_length;
+	return 0;
+}
+
+MEMALLOC_EXPORT int memalloc_ds_dup(struct memalloc_ds *ds,
+				    unsigned int rights, unsigned int caching,
+				    struct memalloc_ds **dup)
+{
+	struct memalloc_dup d = {
+		.size = sizeof(d),
+		.fd = ds->fd,
+		.rights = rights,
+		.caching = caching,
+		.fd_flags = O_CLOEXEC,
+	};
+	int ret;
+
+	if (ioctl(ds->ma->fd, MEMALLOC_DUP, &d))
+		return -errno;
+	ret = memalloc_ds_new(ds->ma, d.out_fd, dup);
+	if (ret)
+		close(d.out_fd);
+	return ret;
+}
+
+MEMALLOC_EXPORT int memalloc_ds_sync(struct memalloc_ds *ds, uint64_t flags)
+{
+	struct dma_buf_sync s = { .flags = flags };
+
+	if (ioctl(ds->fd, DMA_BUF_IOCTL_SYNC, &s))
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libmemalloc: L4Re's C names, on the process's default allocator.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <l4re/c/mem_alloc.h>
+#include <l4re/c/util/cap_alloc.h>
+
+#include "internal.h"
+
+static struct memalloc *memalloc_default;
+static pthread_mutex_t memalloc_default_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * The device fd of the default allocator, or a negative errno. Opened on
+ * first use, and tried again on the next call after a failure (the module
+ * may have been loaded since).
+ */
+static int memalloc_default_fd(void)
+{
+	struct memalloc *ma = __atomic_load_n(&memalloc_default, __ATOMIC_ACQUIRE);
+	int ret = 0;
+
+	if (ma)
+		return ma->fd;
+	pthread_mutex_lock(&memalloc_default_lock);
+	if (!memalloc_default) {
+		ret = memalloc_open(&ma);
+		if (!ret)
+			__atomic_store_n(&memalloc_default, ma, __ATOMIC_RELEASE);
+	}
+	if (!ret)
+		ret = memalloc_default->fd;
+	pthread_mutex_unlock(&memalloc_default_lock);
+	return ret;
+}
+
+static long memalloc_l4re_info(l4re_ds_t ds, struct memalloc_info *info)
+{
+	int dev = memalloc_default_fd();
+
+	if (dev < 0)
+		return dev;
+	*info = (struct memalloc_info){ .size = sizeof(*info), .fd = ds };
+	if (ioctl(dev, MEMALLOC_INFO, info))
+		return -errno;
+	return 0;
+}
+
+static long memalloc_l4re_ioctl(unsigned long cmd, void *arg)
+{
+	int dev = memalloc_default_fd();
+
+	if (dev < 0)
+		return dev;
+	if (ioctl(dev, cmd, arg))
+		return -errno;
+	return 0;
+}
+
+MEMALLOC_EXPORT l4_cap_idx_t l4re_util_cap_alloc(void)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	return fd < 0 ? L4_INVALID_CAP : fd;
+}
+
+MEMALLOC_EXPORT void l4re_util_cap_free(l4_cap_idx_t cap)
+{
+	if (!l4_is_invalid_cap(cap))
+		close(cap);
+}
+
+MEMALLOC_EXPORT long l4re_ma_alloc_align(unsigned long size, l4re_ds_t mem,
+					 unsigned long flags, unsigned long align)
+{
+	struct memalloc_alloc a = {
+		.size = sizeof(a),
+		.flags = flags,
+		.length = size,
+		.align = align,
+		.fd_flags = O_CLOEXEC,
+	};
+	long ret;
+
+	if (l4_is_invalid_cap(mem) || align > UINT32_MAX || flags > UINT32_MAX)
+		return -EINVAL;
+	ret = memalloc_l4re_ioctl(MEMALLOC_ALLOC, &a);
+	if (ret)
+		return ret;
+	/* A slot that was not open may have been given to it already. */
+	if (a.out_fd == mem)
+		return 0;
+	/* Fill the slot: it now names the dataspace. */
+	ret = dup3(a.out_fd, mem, O_CLOEXEC) < 0 ? -errno : 0;
+	close(a.out_fd);
+	return ret;
+}
+
+MEMALLOC_EXPORT long l4re_ma_alloc(unsigned long size, l4re_ds_t mem,
+				   unsigned long flags)
+{
+	return l4re_ma_alloc_align(size, mem, flags, 0);
+}
+
+MEMALLOC_EXPORT long l4re_ma_free(l4re_ds_t mem)
+{
+	struct memalloc_free f = { .size = sizeof(f), .fd = mem };
+
+	return memalloc_l4re_ioctl(MEMALLOC_FREE, &f);
+}
+
+MEMALLOC_EXPORT long l4re_ds_size(l4re_ds_t ds)
+{
+	struct memalloc_info info;
+	long ret = memalloc_l4re_info(ds, &info);
+
+	return ret ? ret : (long)info.out_length;
+}
+
+MEMALLOC_EXPORT long l4re_ds_flags(l4re_ds_t ds)
+{
+	struct memalloc_info info;
+	long ret = memalloc_l4re_info(ds, &info);
+
+	if (ret)
+		return ret;
+	return info.out_rights & MEMALLOC_RIGHT_W ? L4RE_DS_MAP_FLAG_RW :
+						    L4RE_DS_MAP_FLAG_RO;
+}
+
+MEMALLOC_EXPORT int l4re_ds_info(l4re_ds_t ds, l4re_ds_stats_t *stats)
+{
+	struct memalloc_info info;
+	long ret = memalloc_l4re_info(ds, &info);
+
+	if (ret)
+		return ret;
+	stats->size = info.out_length;
+	stats->flags = info.out_rights & MEMALLOC_RIGHT_W ? L4RE_DS_MAP_FLAG_RW :
+							    L4RE_DS_MAP_FLAG_RO;
+	return 0;
+}
+
+MEMALLOC_EXPORT long l4re_ds_clear(l4re_ds_t ds, l4_addr_t offset,
+				   unsigned long size)
+{
+	struct memalloc_clear c = {
+		.size = sizeof(c), .fd = ds, .offset = offset, .length = size,
+	};
+
+	return memalloc_l4re_ioctl(MEMALLOC_CLEAR, &c);
+}
+
+MEMALLOC_EXPORT long l4re_ds_allocate(l4re_ds_t ds, l4_addr_t offset,
+				      l4_size_t size)
+{
+	struct memalloc_allocate a = {
+		.size = sizeof(a), .fd = ds, .offset = offset, .length = size,
+	};
+
+	return memalloc_l4re_ioctl(MEMALLOC_ALLOCATE, &a);
+}
+
+MEMALLOC_EXPORT int l4re_ds_copy_in(l4re_ds_t ds, l4_addr_t dst_offs,
+				    l4re_ds_t src, l4_addr_t src_offs,
+				    unsigned long size)
+{
+	struct memalloc_copy_in c = {
+		.size = sizeof(c),
+		.fd = ds,
+		.dst_offset = dst_offs,
+		.src_fd = src,
+		.src_offset = src_offs,
+		.length = size,
+	};
+
+	return memalloc_l4re_ioctl(MEMALLOC_COPY_IN, &c);
+}
+
+MEMALLOC_EXPORT int l4re_ds_phys(l4re_ds_t ds, l4_addr_t offset,
+				 l4_addr_t *phys_addr, l4_size_t *phys_size)
+{
+	struct memalloc_phys p = { .size = sizeof(p), .fd = ds, .offset = offset };
+	long ret = memalloc_l4re_ioctl(MEMALLOC_PHYS, &p);
+
+	if (ret)
+		return ret;
+	*phys_addr = p.out_addr;
+	if (phys_size)
+		*phys_size = p.out_length;
+	return 0;
+}
