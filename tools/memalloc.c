@@ -1,180 +1,813 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * memalloc: the command-line tool.
+ * memalloc: the command-line tool of /dev/memalloc and libmemalloc.
  *
  *   memalloc info
- *   memalloc alloc SIZE [--contiguous] [--pinned] [--super-pages] [--align N]
+ *   memalloc alloc SIZE [--contiguous] [--pinned] [--super-pages]
+ *                       [--write-combine|--uncached] [--align N] [--hold]
+ *   memalloc load [MODULE.ko]
+ *   memalloc unload
+ *
+ * Exit status: 0 done, 1 the operation failed, 2 a usage error.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <libkmod.h>
+
 #include "memalloc.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define MODULE_NAME "memalloc"
+#define MODULE_REFCNT "/sys/module/" MODULE_NAME "/refcnt"
+
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
+
+/* Returned by the option parsers when the command should go on. */
+#define GO_ON (-1)
+
+static const struct flag_name {
+	unsigned int flag;
+	const char *name;
+} flag_names[] = {
+	{ MEMALLOC_CONTINUOUS, "contiguous" },
+	{ MEMALLOC_PINNED, "pinned" },
+	{ MEMALLOC_SUPER_PAGES, "super-pages" },
+	{ MEMALLOC_WRITE_COMBINE, "write-combine" },
+	{ MEMALLOC_UNCACHED, "uncached" },
+};
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: memalloc info\n"
-		"       memalloc alloc SIZE [--contiguous] [--pinned] [--super-pages] [--align N]\n"
-		"\n"
-		"SIZE is in bytes, or with a K, M or G suffix (64M, 1G).\n");
+	fputs("usage: memalloc COMMAND [ARGS]\n"
+	      "\n"
+	      "  info                 the module's API version, flags and page sizes\n"
+	      "  alloc SIZE [OPTION]  allocate a dataspace, check it and show it\n"
+	      "      --contiguous     one physically contiguous block\n"
+	      "      --pinned         taken at once, never swapped or migrated\n"
+	      "      --super-pages    backed by 2 MiB pages\n"
+	      "      --write-combine  write-combined mappings (with --contiguous or --pinned)\n"
+	      "      --uncached       uncached mappings (with --contiguous or --pinned)\n"
+	      "      --align N        align to 2^N bytes, N in 0..63\n"
+	      "      --hold           keep it until SIGINT or SIGTERM, then free it\n"
+	      "  load [MODULE.ko]     load the module: by name as modprobe would, or the file\n"
+	      "  unload               unload the module\n"
+	      "  help                 this text (as does --help after any command)\n"
+	      "\n"
+	      "SIZE is in bytes, decimal or 0x hex, with an optional suffix K, M or G\n"
+	      "(or KiB, MiB, GiB): 4096, 0x1000, 64M, 1GiB.\n"
+	      "Exit status: 0 done, 1 the operation failed, 2 a usage error.\n", f);
 }
 
-static int parse_size(const char *s, unsigned long long *out)
+/* A one-line message naming the problem, then the usage: exit status 2. */
+static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
 {
-	unsigned long long v;
-	char *end;
+	va_list ap;
 
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s || *s == '-')
-		return -1;
-	switch (*end) {
-	case 'G': case 'g': v <<= 10; /* fall through */
-	case 'M': case 'm': v <<= 10; /* fall through */
-	case 'K': case 'k': v <<= 10; end++; break;
-	case 0: break;
-	default: return -1;
+	fputs("memalloc: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n\n", stderr);
+	usage(stderr);
+	return EXIT_USAGE;
+}
+
+/* "memalloc: <what>: <memalloc_strerror(err)>": exit status 1. */
+static int __attribute__((format(printf, 2, 3))) fail(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("memalloc: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, ": %s\n", memalloc_strerror(err));
+	return EXIT_FAILED;
+}
+
+/*
+ * A number, decimal or 0x hex, from *@s; *@s is left after its digits.
+ * NULL, or what is wrong with it.
+ */
+static const char *parse_number(const char **s, uint64_t *out)
+{
+	const char *p = *s, *start;
+	unsigned int base = 10, d;
+	uint64_t v = 0;
+
+	if (*p == '-')
+		return "negative";
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
 	}
-	if (*end)
-		return -1;
+	for (start = p; base == 16 ? isxdigit((unsigned char)*p) : isdigit((unsigned char)*p);
+	     p++) {
+		d = isdigit((unsigned char)*p) ? *p - '0' : tolower((unsigned char)*p) - 'a' + 10;
+		if (v > (UINT64_MAX - d) / base)
+			return "too large (overflows 64 bits)";
+		v = v * base + d;
+	}
+	if (p == start)
+		return "not a number";
+	*s = p;
 	*out = v;
-	return 0;
+	return NULL;
 }
 
-static void print_flags(unsigned int flags)
+/* SIZE: a number, then K, M or G, or KiB, MiB or GiB. NULL, or what is wrong. */
+static const char *parse_size(const char *s, uint64_t *out)
 {
-	static const char *const names[] = { "contiguous", "pinned", "super-pages" };
-	const char *sep = "";
-	unsigned int i;
+	static const char units[] = "kmg";
+	const char *why, *unit;
+	unsigned int shift = 0;
+	uint64_t v;
 
-	if (!flags)
-		printf("lazy");
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (flags & (1u << i)) {
-			printf("%s%s", sep, names[i]);
-			sep = " ";
-		}
+	why = parse_number(&s, &v);
+	if (why)
+		return why;
+	if (*s) {
+		unit = strchr(units, tolower((unsigned char)*s));
+		if (!unit)
+			return "unknown suffix (K, M, G, KiB, MiB or GiB)";
+		shift = 10 * (unit - units + 1);
+		s++;
+		if (!strcasecmp(s, "iB"))
+			s += 2;
+		if (*s)
+			return "unknown suffix (K, M, G, KiB, MiB or GiB)";
+	}
+	if (v > UINT64_MAX >> shift)
+		return "too large (overflows 64 bits)";
+	*out = v << shift;
+	return NULL;
 }
 
-static int open_or_explain(struct memalloc **ma)
+/* --align N: log2 of the alignment, 0..63. NULL, or what is wrong. */
+static const char *parse_align(const char *s, unsigned int *out)
+{
+	const char *why;
+	uint64_t v;
+
+	why = parse_number(&s, &v);
+	if (why)
+		return why;
+	if (*s)
+		return "not a number";
+	if (v > 63)
+		return "out of range 0..63 (it is log2 of the alignment)";
+	*out = v;
+	return NULL;
+}
+
+/* The names of @flags, separated by spaces, or @none for no flag. */
+static const char *flags_str(unsigned int flags, const char *none, char *buf, size_t len)
+{
+	size_t i, n = 0;
+
+	buf[0] = 0;
+	for (i = 0; i < ARRAY_SIZE(flag_names); i++) {
+		if (!(flags & flag_names[i].flag))
+			continue;
+		flags &= ~flag_names[i].flag;
+		n += snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? " " : "",
+			      flag_names[i].name);
+	}
+	if (flags)
+		n += snprintf(buf + n, n < len ? len - n : 0, "%s0x%x", n ? " " : "", flags);
+	if (!n)
+		snprintf(buf, len, "%s", none);
+	return buf;
+}
+
+static const char *caching_str(unsigned int caching)
+{
+	switch (caching) {
+	case MEMALLOC_CACHED:
+		return "cached";
+	case MEMALLOC_WRITE_COMBINE:
+		return "write-combine";
+	case MEMALLOC_UNCACHED:
+		return "uncached";
+	default:
+		return "unknown";
+	}
+}
+
+/*
+ * Long options have values from 256 up, so that optopt tells a short option
+ * getopt_long() refused from a long one.
+ */
+enum {
+	OPT_CONTIGUOUS = 256,
+	OPT_PINNED,
+	OPT_SUPER_PAGES,
+	OPT_WRITE_COMBINE,
+	OPT_UNCACHED,
+	OPT_ALIGN,
+	OPT_HOLD,
+	OPT_HELP,
+};
+
+/* A report of an option getopt_long() refused (@c is '?' or ':') in the command @argv. */
+static int option_error(char **argv, int c)
+{
+	if (c == ':')
+		return usage_error("%s: option '%s' needs an argument", argv[0], argv[optind - 1]);
+	if (optopt >= 256)
+		return usage_error("%s: option '%s' takes no argument", argv[0], argv[optind - 1]);
+	if (isdigit((unsigned char)optopt))
+		return usage_error("%s: unknown option '-%c' (a SIZE cannot be negative)",
+				   argv[0], optopt);
+	if (optopt)
+		return usage_error("%s: unknown option '-%c'", argv[0], optopt);
+	return usage_error("%s: unknown option '%s'", argv[0], argv[optind - 1]);
+}
+
+/* Options of a command that takes only --help and up to @max_args arguments. */
+static int parse_plain(int argc, char **argv, int max_args)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ 0 }
+	};
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (c != 'h' && c != OPT_HELP)
+			return option_error(argv, c);
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (argc - optind > max_args)
+		return usage_error("%s: unexpected argument '%s'", argv[0],
+				   argv[optind + max_args]);
+	return GO_ON;
+}
+
+/* A field of /proc/meminfo in KiB, or -1. */
+static long meminfo_kib(const char *field)
+{
+	size_t n = strlen(field);
+	char line[256];
+	long val = -1;
+	FILE *f;
+
+	f = fopen("/proc/meminfo", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, n) && line[n] == ':') {
+			val = strtol(line + n + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return val;
+}
+
+/* The module's reference count from sysfs, or -1 (built in, or not loaded). */
+static long module_refcnt(void)
+{
+	long val = -1;
+	FILE *f;
+
+	f = fopen(MODULE_REFCNT, "re");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &val) != 1)
+		val = -1;
+	fclose(f);
+	return val;
+}
+
+static int open_allocator(struct memalloc **ma)
 {
 	int ret = memalloc_open(ma);
 
 	if (ret)
-		fprintf(stderr, "memalloc: cannot open /dev/memalloc: %s%s\n",
-			strerror(-ret), ret == -ENOENT ?
-			" (is the module loaded? try: insmod memalloc.ko)" : "");
+		fail(ret, "open /dev/memalloc");
 	return ret;
 }
 
-static int cmd_info(void)
+static void print_features(const struct memalloc_features *f)
+{
+	char buf[128];
+	int bit;
+
+	printf("api version: %" PRIu32 "\n", f->api_version);
+	printf("flags: %s\n", flags_str(f->alloc_flags, "none", buf, sizeof(buf)));
+	printf("page sizes:");
+	for (bit = 0; bit < 64; bit++)
+		if (f->page_sizes & (UINT64_C(1) << bit))
+			printf(" %" PRIu64, UINT64_C(1) << bit);
+	printf("\n");
+}
+
+static int cmd_info(int argc, char **argv)
 {
 	struct memalloc_features f;
 	struct memalloc *ma;
-	int bit, ret;
+	long val;
+	int ret;
 
-	if (open_or_explain(&ma))
-		return 1;
+	ret = parse_plain(argc, argv, 0);
+	if (ret != GO_ON)
+		return ret;
+	if (open_allocator(&ma))
+		return EXIT_FAILED;
 	ret = memalloc_features(ma, &f);
+	/* Closed before the refcnt is read: it is other users' then. */
 	memalloc_close(ma);
-	if (ret) {
-		fprintf(stderr, "memalloc: MEMALLOC_VERSION: %s\n", strerror(-ret));
-		return 1;
+	if (ret)
+		return fail(ret, "MEMALLOC_VERSION");
+	print_features(&f);
+	val = meminfo_kib("MemTotal");
+	if (val >= 0)
+		printf("mem total: %ld KiB\n", val);
+	val = meminfo_kib("MemFree");
+	if (val >= 0)
+		printf("mem free: %ld KiB\n", val);
+	val = module_refcnt();
+	if (val >= 0)
+		printf("module refcnt: %ld\n", val);
+	return EXIT_OK;
+}
+
+struct alloc_args {
+	uint64_t size;
+	unsigned int flags;
+	unsigned int align;
+	bool hold;
+};
+
+static int parse_alloc(int argc, char **argv, struct alloc_args *a)
+{
+	static const struct option opts[] = {
+		{ "contiguous", no_argument, NULL, OPT_CONTIGUOUS },
+		{ "pinned", no_argument, NULL, OPT_PINNED },
+		{ "super-pages", no_argument, NULL, OPT_SUPER_PAGES },
+		{ "write-combine", no_argument, NULL, OPT_WRITE_COMBINE },
+		{ "uncached", no_argument, NULL, OPT_UNCACHED },
+		{ "align", required_argument, NULL, OPT_ALIGN },
+		{ "hold", no_argument, NULL, OPT_HOLD },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ 0 }
+	};
+	const char *why;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_CONTIGUOUS:
+			a->flags |= MEMALLOC_CONTINUOUS;
+			break;
+		case OPT_PINNED:
+			a->flags |= MEMALLOC_PINNED;
+			break;
+		case OPT_SUPER_PAGES:
+			a->flags |= MEMALLOC_SUPER_PAGES;
+			break;
+		case OPT_WRITE_COMBINE:
+			a->flags |= MEMALLOC_WRITE_COMBINE;
+			break;
+		case OPT_UNCACHED:
+			a->flags |= MEMALLOC_UNCACHED;
+			break;
+		case OPT_HOLD:
+			a->hold = true;
+			break;
+		case OPT_ALIGN:
+			why = parse_align(optarg, &a->align);
+			if (why)
+				return usage_error("alloc: bad --align '%s': %s", optarg, why);
+			break;
+		case 'h':
+		case OPT_HELP:
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			return option_error(argv, c);
+		}
 	}
-	printf("api version: %u\n", f.api_version);
-	printf("flags:       ");
-	print_flags(f.alloc_flags);
-	printf("\npage sizes: ");
-	for (bit = 0; bit < 64; bit++)
-		if (f.page_sizes & (1ull << bit))
-			printf(" %llu KiB", (1ull << bit) >> 10);
-	printf("\n");
-	return 0;
+	if ((a->flags & MEMALLOC_CACHING_MASK) == MEMALLOC_CACHING_MASK)
+		return usage_error("alloc: --write-combine and --uncached exclude each other");
+	if (optind == argc)
+		return usage_error("alloc: missing SIZE");
+	if (argc - optind > 1)
+		return usage_error("alloc: unexpected argument '%s'", argv[optind + 1]);
+	why = parse_size(argv[optind], &a->size);
+	if (why)
+		return usage_error("alloc: bad SIZE '%s': %s", argv[optind], why);
+	return GO_ON;
+}
+
+/* Every byte of @p reads as zero: -1, or the offset of the first that does not. */
+static int64_t first_nonzero(const unsigned char *p, size_t len)
+{
+	const uint64_t *w = (const uint64_t *)p;
+	size_t i;
+
+	for (i = 0; i < len / 8 && !w[i]; i++)
+		;
+	for (i *= 8; i < len; i++)
+		if (p[i])
+			return i;
+	return -1;
+}
+
+static uint64_t pattern_at(size_t i)
+{
+	return (i + 1) * UINT64_C(0x9e3779b97f4a7c15);
+}
+
+/* Write a pattern: -1, or the offset of the first word that did not keep it. */
+static int64_t pattern_check(unsigned char *p, size_t len)
+{
+	uint64_t *w = (uint64_t *)p;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		w[i] = pattern_at(i);
+	/* Read back from memory, not from what the compiler knows was written. */
+	__asm__ __volatile__("" : : : "memory");
+	for (i = 0; i < len / 8; i++)
+		if (w[i] != pattern_at(i))
+			return i * 8;
+	return -1;
+}
+
+/* L4Re's order: "rw", "r", "rwx"; "-" for none. */
+static const char *rights_str(unsigned int rights, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s", rights & MEMALLOC_RIGHT_R ? "r" : "",
+		 rights & MEMALLOC_RIGHT_W ? "w" : "", rights & MEMALLOC_RIGHT_X ? "x" : "");
+	if (!buf[0])
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+static void print_ds_info(const struct memalloc_ds_info *info, const void *addr)
+{
+	char buf[128];
+
+	printf("size: %" PRIu64 "\n", info->size);
+	printf("mappable: %" PRIu64 "\n", info->mappable);
+	printf("resident: %" PRIu64 "\n", info->resident);
+	printf("flags: %s\n", flags_str(info->flags, "lazy", buf, sizeof(buf)));
+	printf("rights: %s\n", rights_str(info->rights, buf, sizeof(buf)));
+	printf("caching: %s\n", caching_str(info->caching));
+	printf("page size: %" PRIu64 "\n", UINT64_C(1) << info->page_shift);
+	printf("align: 2^%" PRIu32 "\n", info->align);
+	printf("contiguous: %s\n", info->contiguous ? "yes" : "no");
+	printf("mapped at: %p\n", addr);
+}
+
+/* The physical runs of the dataspace, as far as the caller may see them. */
+static int print_phys(struct memalloc_ds *ds, const struct memalloc_ds_info *info)
+{
+	uint64_t off, addr, len;
+	int ret;
+
+	for (off = 0; off < info->size; off += len) {
+		ret = memalloc_ds_phys(ds, off, &addr, &len);
+		if (ret == -EPERM) {
+			printf("phys: (needs CAP_SYS_ADMIN)\n");
+			return EXIT_OK;
+		}
+		if (ret == -EINVAL && !(info->flags & (MEMALLOC_CONTINUOUS | MEMALLOC_PINNED))) {
+			printf("phys: (lazy: no fixed physical address)\n");
+			return EXIT_OK;
+		}
+		if (ret)
+			return fail(ret, "phys at offset %" PRIu64, off);
+		if (!len)
+			return fail(-EIO, "phys at offset %" PRIu64 ": an empty run", off);
+		printf("phys: 0x%" PRIx64 " +%" PRIu64 "\n", addr, len);
+	}
+	return EXIT_OK;
+}
+
+/* Wait for SIGINT or SIGTERM: blocked first, so none is lost before sigwait(). */
+static void hold(void)
+{
+	sigset_t sigs;
+	int sig;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	printf("holding; interrupt to free\n");
+	fflush(stdout);
+	sigwait(&sigs, &sig);
+}
+
+/* Zero check and pattern on the mapping @p: the lines to print, and success. */
+static bool check_memory(unsigned char *p, size_t len, char *zero, char *pattern, size_t n)
+{
+	int64_t bad;
+
+	bad = first_nonzero(p, len);
+	if (bad >= 0) {
+		snprintf(zero, n, "FAILED: byte %" PRId64 " reads 0x%02x", bad, p[bad]);
+		snprintf(pattern, n, "not written");
+		fprintf(stderr, "memalloc: zero check: %s\n", zero);
+		return false;
+	}
+	snprintf(zero, n, "every byte reads as zero (%zu bytes)", len);
+	bad = pattern_check(p, len);
+	if (bad >= 0) {
+		snprintf(pattern, n, "FAILED: word at %" PRId64 " did not keep it", bad);
+		fprintf(stderr, "memalloc: pattern: %s\n", pattern);
+		return false;
+	}
+	snprintf(pattern, n, "written and read back");
+	return true;
+}
+
+/* Map, check and show the dataspace; with @hold_it, keep it until a signal. */
+static int use_dataspace(struct memalloc_ds *ds, bool hold_it)
+{
+	char zero[96], pattern[96];
+	struct memalloc_ds_info info;
+	size_t len;
+	void *p;
+	bool ok;
+	int ret;
+
+	ret = memalloc_ds_info(ds, &info);
+	if (ret)
+		return fail(ret, "dataspace info");
+	len = info.mappable;
+	if (len != info.mappable)
+		return fail(-EFBIG, "map %" PRIu64 " bytes", info.mappable);
+	ret = memalloc_ds_map(ds, 0, len, PROT_READ | PROT_WRITE, &p);
+	if (ret)
+		return fail(ret, "map %zu bytes", len);
+	ok = check_memory(p, len, zero, pattern, sizeof(zero));
+	/* Asked again: resident counts what the check touched. */
+	ret = memalloc_ds_info(ds, &info);
+	if (ret) {
+		memalloc_ds_unmap(ds, p, len);
+		return fail(ret, "dataspace info");
+	}
+	print_ds_info(&info, p);
+	printf("zero check: %s\n", zero);
+	printf("pattern: %s\n", pattern);
+	ret = print_phys(ds, &info);
+	if (hold_it && ok && !ret)
+		hold();
+	memalloc_ds_unmap(ds, p, len);
+	return ok ? ret : EXIT_FAILED;
 }
 
 static int cmd_alloc(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "contiguous", no_argument, NULL, 'c' },
-		{ "pinned", no_argument, NULL, 'p' },
-		{ "super-pages", no_argument, NULL, 's' },
-		{ "align", required_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	unsigned long long size, align = 0;
-	unsigned int flags = 0;
+	struct alloc_args a = { 0 };
+	struct memalloc_ds *ds;
 	struct memalloc *ma;
-	size_t i, len, page = sysconf(_SC_PAGESIZE);
-	unsigned char *p;
-	int c, fd, ret;
+	char buf[128];
+	int ret, status;
 
-	while ((c = getopt_long(argc, argv, "cpsa:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': flags |= MEMALLOC_CONTINUOUS; break;
-		case 'p': flags |= MEMALLOC_PINNED; break;
-		case 's': flags |= MEMALLOC_SUPER_PAGES; break;
-		case 'a':
-			if (parse_size(optarg, &align) || align > 63) {
-				fprintf(stderr, "memalloc: --align takes log2 of the alignment, 0..63\n");
-				return 2;
-			}
-			break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
+	ret = parse_alloc(argc, argv, &a);
+	if (ret != GO_ON)
+		return ret;
+	if (open_allocator(&ma))
+		return EXIT_FAILED;
+	ret = memalloc_alloc(ma, a.size, a.flags, a.align, &ds);
+	if (ret) {
+		memalloc_close(ma);
+		return fail(ret, "alloc %" PRIu64 " bytes, %s", a.size,
+			    flags_str(a.flags, "lazy", buf, sizeof(buf)));
 	}
-	if (optind + 1 != argc || parse_size(argv[optind], &size)) {
-		usage(stderr);
-		return 2;
-	}
-	if (open_or_explain(&ma))
-		return 1;
-	fd = memalloc_alloc_fd(ma, size, flags, align);
+	status = use_dataspace(ds, a.hold);
+	ret = memalloc_free(ma, ds);
+	if (ret)
+		status = fail(ret, "free");
+	memalloc_ds_close(ds);
 	memalloc_close(ma);
-	printf("alloc %llu bytes, ", size);
-	print_flags(flags);
-	if (fd < 0) {
-		printf(": refused, %s\n", strerror(-fd));
-		return 1;
-	}
-	len = (size + page - 1) & ~(page - 1);
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED) {
-		ret = errno;
-		printf(": fd %d, mmap failed: %s\n", fd, strerror(ret));
-		return 1;
-	}
-	for (i = 0; i < len && !p[i]; i++)
-		;
-	printf(": fd %d, %zu bytes mapped at %p, %s\n", fd, len, (void *)p,
-	       i == len ? "reads as zero" : "NOT ZERO");
-	memset(p, 0xa5, len);
-	munmap(p, len);
-	close(fd);
-	return i == len ? 0 : 1;
+	return status;
 }
+
+/* libkmod's errors, which are errnos about modules, not about dataspaces. */
+static int kmod_fail(int err, const char *what, const char *name)
+{
+	const char *why;
+
+	switch (-err) {
+	case EPERM:
+		why = "not permitted: needs CAP_SYS_MODULE (run it as root)";
+		break;
+	case ENOEXEC:
+		why = "not a module for this kernel (see dmesg)";
+		break;
+	case EBUSY:
+	case EAGAIN:
+		why = "in use: dataspaces or /dev/memalloc are still open";
+		break;
+	default:
+		why = strerror(-err);
+		break;
+	}
+	fprintf(stderr, "memalloc: %s %s: %s\n", what, name, why);
+	return EXIT_FAILED;
+}
+
+static struct kmod_ctx *kmod_open(void)
+{
+	struct kmod_ctx *ctx = kmod_new(NULL, NULL);
+
+	if (!ctx) {
+		fprintf(stderr, "memalloc: libkmod: cannot set up a context\n");
+		return NULL;
+	}
+	/* Its log would repeat what the messages here say. */
+	kmod_set_log_priority(ctx, 0);
+	return ctx;
+}
+
+/* Whether the module is loaded, built in or on its way in. */
+static bool module_present(struct kmod_ctx *ctx)
+{
+	struct kmod_module *mod;
+	int state;
+
+	if (kmod_module_new_from_name(ctx, MODULE_NAME, &mod) < 0)
+		return false;
+	state = kmod_module_get_initstate(mod);
+	kmod_module_unref(mod);
+	return state == KMOD_MODULE_LIVE || state == KMOD_MODULE_COMING ||
+	       state == KMOD_MODULE_BUILTIN;
+}
+
+/* As modprobe would: the module installed under /lib/modules, and its dependencies. */
+static int load_by_name(struct kmod_ctx *ctx)
+{
+	struct kmod_list *list = NULL;
+	struct kmod_module *mod;
+	int ret;
+
+	ret = kmod_module_new_from_lookup(ctx, MODULE_NAME, &list);
+	if (ret < 0)
+		return kmod_fail(ret, "look up", MODULE_NAME);
+	if (!list) {
+		fprintf(stderr, "memalloc: load %s: not installed where modprobe looks\n",
+			MODULE_NAME);
+		fputs("(make modules_install, or name the file: memalloc load memalloc.ko)\n",
+		      stderr);
+		return EXIT_FAILED;
+	}
+	mod = kmod_module_get_module(list);
+	kmod_module_unref_list(list);
+	ret = kmod_module_probe_insert_module(mod, KMOD_PROBE_FAIL_ON_LOADED,
+					      NULL, NULL, NULL, NULL);
+	kmod_module_unref(mod);
+	/* Positive: stopped by the configuration, which these flags do not ask for. */
+	if (ret > 0)
+		ret = -ECANCELED;
+	if (ret && ret != -EEXIST)
+		return kmod_fail(ret, "load", MODULE_NAME);
+	printf(ret ? "%s is already loaded\n" : "loaded %s\n", MODULE_NAME);
+	return EXIT_OK;
+}
+
+static int load_from_path(struct kmod_ctx *ctx, const char *path)
+{
+	struct kmod_module *mod;
+	int ret;
+
+	ret = kmod_module_new_from_path(ctx, path, &mod);
+	if (ret < 0)
+		return kmod_fail(ret, "load", path);
+	ret = kmod_module_insert_module(mod, 0, NULL);
+	kmod_module_unref(mod);
+	if (ret && ret != -EEXIST)
+		return kmod_fail(ret, "load", path);
+	printf(ret ? "%s is already loaded\n" : "loaded %s\n", ret ? MODULE_NAME : path);
+	return EXIT_OK;
+}
+
+static int cmd_load(int argc, char **argv)
+{
+	struct kmod_ctx *ctx;
+	int ret;
+
+	ret = parse_plain(argc, argv, 1);
+	if (ret != GO_ON)
+		return ret;
+	ctx = kmod_open();
+	if (!ctx)
+		return EXIT_FAILED;
+	if (module_present(ctx)) {
+		printf("%s is already loaded\n", MODULE_NAME);
+		ret = EXIT_OK;
+	} else if (optind < argc) {
+		ret = load_from_path(ctx, argv[optind]);
+	} else {
+		ret = load_by_name(ctx);
+	}
+	kmod_unref(ctx);
+	return ret;
+}
+
+static int unload(struct kmod_ctx *ctx)
+{
+	struct kmod_module *mod;
+	int ret;
+
+	ret = kmod_module_new_from_name(ctx, MODULE_NAME, &mod);
+	if (ret < 0)
+		return kmod_fail(ret, "unload", MODULE_NAME);
+	ret = kmod_module_get_initstate(mod);
+	if (ret == KMOD_MODULE_BUILTIN) {
+		kmod_module_unref(mod);
+		fprintf(stderr, "memalloc: unload %s: built into the kernel\n", MODULE_NAME);
+		return EXIT_FAILED;
+	}
+	ret = ret == -ENOENT ? ret : kmod_module_remove_module(mod, 0);
+	kmod_module_unref(mod);
+	if (ret == -ENOENT) {
+		fprintf(stderr, "memalloc: unload %s: not loaded\n", MODULE_NAME);
+		return EXIT_FAILED;
+	}
+	if (ret)
+		return kmod_fail(ret, "unload", MODULE_NAME);
+	printf("unloaded %s\n", MODULE_NAME);
+	return EXIT_OK;
+}
+
+static int cmd_unload(int argc, char **argv)
+{
+	struct kmod_ctx *ctx;
+	int ret;
+
+	ret = parse_plain(argc, argv, 0);
+	if (ret != GO_ON)
+		return ret;
+	ctx = kmod_open();
+	if (!ctx)
+		return EXIT_FAILED;
+	ret = unload(ctx);
+	kmod_unref(ctx);
+	return ret;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	int ret = parse_plain(argc, argv, 0);
+
+	if (ret != GO_ON)
+		return ret;
+	usage(stdout);
+	return EXIT_OK;
+}
+
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} commands[] = {
+	{ "info", cmd_info },
+	{ "alloc", cmd_alloc },
+	{ "load", cmd_load },
+	{ "unload", cmd_unload },
+	{ "help", cmd_help },
+	{ "--help", cmd_help },
+	{ "-h", cmd_help },
+};
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		usage(stderr);
-		return 2;
+	size_t i;
+	int ret;
+
+	if (argc < 2)
+		return usage_error("missing command");
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			break;
+	if (i == ARRAY_SIZE(commands))
+		return usage_error("unknown command '%s'", argv[1]);
+	ret = commands[i].run(argc - 1, argv + 1);
+	/* Output that never arrived is a failure too (memalloc info >/dev/full). */
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "memalloc: writing the output: %s\n", strerror(errno));
+		return EXIT_FAILED;
 	}
-	if (!strcmp(argv[1], "info"))
-		return cmd_info();
-	if (!strcmp(argv[1], "alloc"))
-		return cmd_alloc(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
-		usage(stdout);
-		return 0;
-	}
-	fprintf(stderr, "memalloc: unknown command '%s'\n", argv[1]);
-	usage(stderr);
-	return 2;
+	return ret;
 }
