@@ -35,10 +35,10 @@ demo:
 	testbed/demo.sh
 
 load: module tool
-	insmod module/memalloc.ko
+	tools/memalloc load module/memalloc.ko
 
-unload:
-	rmmod memalloc
+unload: tool
+	tools/memalloc unload
 
 # After make load, on a machine that can load modules.
 demo-here: tool
@@ -47,12 +47,23 @@ demo-here: tool
 modules_install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
 
+# The library (.so, .a, headers with the UAPI one, .pc), the tool and the
+# man pages, under $(DESTDIR)$(PREFIX).
+install: lib tool
+	$(MAKE) -C libmemalloc install PREFIX=$(PREFIX)
+	$(MAKE) -C tools install PREFIX=$(PREFIX)
+	$(MAKE) -C man install PREFIX=$(PREFIX)
+
+examples: lib
+	$(MAKE) -C examples LIBMEMALLOC=tree
+
 clean:
 	$(if $(KDIR),$(MAKE) -C $(KDIR) M=$(CURDIR) clean)
 	$(MAKE) -C libmemalloc clean
 	$(MAKE) -C tools clean
-	rm -f selftests/*_test
+	$(MAKE) -C examples clean
+	rm -f selftests/*_test selftests/l4re_example selftests/memalloc
 	rm -rf build
 
 .PHONY: all module lib tool selftests check demo load unload demo-here \
-	modules_install clean
+	modules_install install examples clean

@@ -54,6 +54,30 @@ run_static() {
 	gate "uapi header alone, C90" gcc -std=c90 -pedantic-errors -Wall -Wextra -Werror \
 		-fsyntax-only -I"$TOP/uapi" -x c "$TOP/uapi/linux/memalloc.h"
 	gate "library -Wall -Wextra -Werror" make -s -C "$TOP/libmemalloc"
+	gate "tool and example -Wall -Wextra -Werror" sh -c "make -s -C '$TOP/tools' &&
+		make -s -C '$TOP/examples' LIBMEMALLOC=tree"
+	gate "man pages: groff -ww" make -s -C "$TOP/man" check
+	gate "make install DESTDIR= PREFIX=, then build against it" check_install "$b/destdir"
+}
+
+# check_install DIR: install into DIR with PREFIX=/usr, then build the
+# example against what was installed, found through pkg-config.
+check_install() {
+	local d=$1 f
+	rm -rf "$d"
+	make -s -C "$TOP" install DESTDIR="$d" PREFIX=/usr >/dev/null || return 1
+	for f in lib/libmemalloc.so.1 lib/libmemalloc.so lib/libmemalloc.a \
+		lib/pkgconfig/libmemalloc.pc include/memalloc.h include/linux/memalloc.h \
+		include/l4re/c/mem_alloc.h include/l4re/c/dataspace.h \
+		include/l4re/c/util/cap_alloc.h bin/memalloc share/man/man1/memalloc.1 \
+		share/man/man3/memalloc_ds_map.3 share/man/man3/l4re_ma_alloc.3; do
+		[ -e "$d/usr/$f" ] || { echo "not installed: /usr/$f"; return 1; }
+	done
+	PKG_CONFIG_LIBDIR=$d/usr/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$d \
+		PKG_CONFIG_ALLOW_SYSTEM_CFLAGS=1 PKG_CONFIG_ALLOW_SYSTEM_LIBS=1 \
+		make -s -C "$TOP/examples" l4re_example -B \
+		>/dev/null || return 1
+	rm -f "$TOP/examples/l4re_example"
 }
 
 # build_payload NAME KDIR STRESS_SECONDS: the module built against KDIR,
@@ -63,6 +87,14 @@ build_payload() {
 	rm -rf "$b" && mkdir -p "$b/payload/selftests/memalloc"
 	ko=$(build_module "$kdir" "$b/src") || return 1
 	cp "$ko" "$b/payload/"
+	# Also installed where modprobe and libkmod look, for the library.
+	local rel mods
+	rel=$(modinfo -F vermagic "$ko" | cut -d' ' -f1)
+	mods=$b/payload/modroot/lib/modules/$rel
+	mkdir -p "$mods/extra"
+	cp "$ko" "$mods/extra/"
+	touch "$mods/modules.order" "$mods/modules.builtin" "$mods/modules.builtin.modinfo"
+	depmod -b "$b/payload/modroot" "$rel" || return 1
 	make -s -C "$TOP/libmemalloc" >/dev/null &&
 	make -s -C "$TOP/selftests" KSRC="$src" install \
 		INSTALL_PATH="$b/payload/selftests/memalloc" >/dev/null || return 1

@@ -6,6 +6,8 @@ ko=/opt/memalloc/memalloc.ko
 # Settings of this kernel's run (MEMALLOC_STRESS_SECONDS).
 [ -r /opt/memalloc/env ] && . /opt/memalloc/env
 leaks=/sys/kernel/debug/kmemleak
+# memalloc.ko installed as modprobe expects it, for libkmod.
+mkdir -p /lib/modules && cp -a /opt/memalloc/modroot/lib/modules/. /lib/modules/
 
 if insmod "$ko"; then
 	echo "@@ insmod ok"
