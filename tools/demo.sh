@@ -21,6 +21,7 @@ run alloc 16M --contiguous
 run alloc 1M --pinned
 run alloc 4M --super-pages
 run alloc 4M --super-pages --pinned
+run alloc 1M --pinned --write-combine
 run alloc 256M --contiguous --align 30
 run alloc 4M --super-pages --contiguous
 run alloc 0
