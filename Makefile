@@ -34,6 +34,10 @@ check:
 demo:
 	testbed/demo.sh
 
+# Benchmarks against the peers in guests; results in bench/results/.
+bench:
+	testbed/bench.sh
+
 load: module tool
 	tools/memalloc load module/memalloc.ko
 
@@ -62,8 +66,9 @@ clean:
 	$(MAKE) -C libmemalloc clean
 	$(MAKE) -C tools clean
 	$(MAKE) -C examples clean
+	$(MAKE) -C bench clean
 	rm -f selftests/*_test selftests/l4re_example selftests/memalloc
 	rm -rf build
 
-.PHONY: all module lib tool selftests check demo load unload demo-here \
+.PHONY: all module lib tool selftests check demo bench load unload demo-here \
 	modules_install install examples clean

@@ -1,11 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Install the Debian packages the build and the test bed need, when missing.
+# Install the Debian packages the build and the test bed need, when missing;
+# more packages may be named on the command line (make bench: gnuplot-nox).
 set -eo pipefail
 
 pkgs=(make gcc libc6-dev perl rsync cpio xz-utils kmod libkmod-dev busybox-static
       qemu-system-x86 linux-image-amd64 linux-headers-amd64 linux-source-6.1
-      sparse bc flex bison libelf-dev libssl-dev dwarves pkgconf groff-base)
+      sparse bc flex bison libelf-dev libssl-dev dwarves pkgconf groff-base "$@")
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

@@ -1,0 +1,82 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Turn bench/results/<kernel>.csv into bench/results/table.txt (printed too),
+# bench/results/ratios.png, and the README's benchmark section.
+# Usage: bench-report.sh ACCEL KERNEL...
+set -eo pipefail
+. "$(dirname "$0")/common.sh"
+
+accel=$1
+shift
+results=$TOP/bench/results
+table=$results/table.txt
+cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
+{
+	echo "memalloc benchmarks, $(date -u +%Y-%m-%d): guests of 4 GiB and 2 vCPUs"
+	echo "under $accel on $(nproc) cores of $cpu."
+	echo "Median of 5 runs [min-max]; ratio = memalloc / baseline, same boot."
+	for k in "$@"; do
+		echo
+		case $k in
+		perf) echo "kernel: perf (testbed/perf.config, cma=320M)" ;;
+		perf-noinit) echo "kernel: perf-noinit (the same, booted with init_on_alloc=0)" ;;
+		*) echo "kernel: stock (Debian $STOCK_RELEASE)" ;;
+		esac
+		awk -F, 'function size(b) {
+				if (b >= 1073741824) return b / 1073741824 "G";
+				if (b >= 1048576) return b / 1048576 "M";
+				return b / 1024 "K" }
+			function num(v, u) {
+				if (u == "success" || v == "") return v
+				if (u == "s") {
+					if (v < 1e-3) return sprintf("%.1fus", v * 1e6);
+					if (v < 1) return sprintf("%.2fms", v * 1e3);
+					return sprintf("%.2fs", v) }
+				return sprintf("%.4g", v) }
+			NR > 1 {
+				base = $5 == "-" ? "" : $5
+				line = sprintf("%-22s %5s %-11s %-18s %-7s %10s", $2, size($3),
+					$4, base, $6, num($7, $6))
+				if ($8 != "")
+					line = line sprintf(" [%s-%s]", num($8, $6), num($9, $6))
+				if ($13 != "")
+					line = line sprintf("  vs %s  ratio %.2f", num($10, $6), $13)
+				if ($14 != "")
+					line = line sprintf("  target %s: %s", $14, $15 == "yes" ? "met" : "MISSED")
+				print line
+			}' "$results/$k.csv"
+	done
+} >"$table"
+cat "$table"
+
+# The plot: every ratio, on a log scale, 1.0 marked.
+data=$results/ratios.dat
+for k in "$@"; do
+	awk -F, -v k="$k" 'NR > 1 && $13 != "" && $6 != "faults" {
+		s = $3 >= 1073741824 ? $3 / 1073741824 "G" : $3 >= 1048576 ? $3 / 1048576 "M" : $3 / 1024 "K"
+		printf "\"%s %s %s %s/%s\" %s\n", k, substr($2, 1, 1), s, $4, $5, $13 }' \
+		"$results/$k.csv"
+done >"$data"
+gnuplot <<PLOT
+set terminal pngcairo size 1800,900 noenhanced font ",9"
+set output "$results/ratios.png"
+set title "memalloc / baseline (median of 5, same boot; below 1 is faster for times, above 1 is more for rates)"
+set logscale y
+set style fill solid 0.6
+set boxwidth 0.7
+set xtics rotate by 60 right
+set grid ytics
+set arrow from graph 0, first 1 to graph 1, first 1 nohead lw 2 lc rgb "red"
+plot "$data" using 0:2:xtic(1) with boxes notitle
+PLOT
+rm -f "$data"
+
+# The README's section, between its markers.
+readme=$TOP/README
+if grep -q '^-- benchmark results begin --$' "$readme"; then
+	awk -v t="$table" '/^-- benchmark results begin --$/ {
+			print; print ""; while ((getline l < t) > 0) print "    " l; print ""
+			print "    (plot: bench/results/ratios.png)"; skip = 1; next }
+		/^-- benchmark results end --$/ { skip = 0 }
+		!skip' "$readme" >"$readme.new" && mv "$readme.new" "$readme"
+fi
