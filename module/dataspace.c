@@ -617,6 +617,44 @@ void memalloc_handle_put(struct memalloc_handle *h)
 }
 
 /**
+ * memalloc_handle_get_live() - the handle behind an fd, its memory held
+ * @fd: an fd of the caller's
+ *
+ * memalloc_handle_get() and memalloc_ds_lock_live() in one: the caller
+ * holds the dataspace's lock for reading until memalloc_handle_put_live().
+ *
+ * Context: process context; sleeps.
+ * Return: the handle, or ERR_PTR(-EBADF), ERR_PTR(-EINVAL) or
+ * ERR_PTR(-ENODEV) when the dataspace was revoked.
+ */
+struct memalloc_handle *memalloc_handle_get_live(int fd)
+{
+	struct memalloc_handle *h = memalloc_handle_get(fd);
+	int ret;
+
+	if (IS_ERR(h))
+		return h;
+	ret = memalloc_ds_lock_live(h->ds);
+	if (ret) {
+		memalloc_handle_put(h);
+		return ERR_PTR(ret);
+	}
+	return h;
+}
+
+/**
+ * memalloc_handle_put_live() - drop what memalloc_handle_get_live() took
+ * @h: the handle
+ *
+ * Context: process context.
+ */
+void memalloc_handle_put_live(struct memalloc_handle *h)
+{
+	up_read(&h->ds->lock);
+	memalloc_handle_put(h);
+}
+
+/**
  * memalloc_ds_dup() - MEMALLOC_DUP: another handle, with fewer rights
  * @ucmd: the call, holding a struct memalloc_dup
  *

@@ -88,6 +88,8 @@ int memalloc_ds_dup(struct memalloc_ucmd *ucmd);
 int memalloc_ds_free(struct memalloc_ucmd *ucmd);
 struct memalloc_handle *memalloc_handle_get(int fd);
 void memalloc_handle_put(struct memalloc_handle *h);
+struct memalloc_handle *memalloc_handle_get_live(int fd);
+void memalloc_handle_put_live(struct memalloc_handle *h);
 bool memalloc_handle_writable(const struct memalloc_handle *h);
 int memalloc_ds_lock_live(struct memalloc_ds *ds);
 

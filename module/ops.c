@@ -70,15 +70,11 @@ int memalloc_ds_info(struct memalloc_ucmd *ucmd)
 	struct memalloc_info *cmd = ucmd->cmd;
 	struct memalloc_handle *h;
 	struct memalloc_ds *ds;
-	int ret;
 
-	h = memalloc_handle_get(cmd->fd);
+	h = memalloc_handle_get_live(cmd->fd);
 	if (IS_ERR(h))
 		return PTR_ERR(h);
 	ds = h->ds;
-	ret = memalloc_ds_lock_live(ds);
-	if (ret)
-		goto out;
 	cmd->out_length = ds->size;
 	cmd->out_mappable = (u64)ds->npages << PAGE_SHIFT;
 	cmd->out_resident = memalloc_ds_resident(ds);
@@ -90,11 +86,8 @@ int memalloc_ds_info(struct memalloc_ucmd *ucmd)
 	cmd->out_info_flags = ds->flags & MEMALLOC_CONTINUOUS ? MEMALLOC_INFO_CONTIGUOUS : 0;
 	cmd->out_caching = h->caching;
 	cmd->out_align = ds->align;
-	up_read(&ds->lock);
-	ret = memalloc_ucmd_respond(ucmd, sizeof(*cmd));
-out:
-	memalloc_handle_put(h);
-	return ret;
+	memalloc_handle_put_live(h);
+	return memalloc_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
 /**
@@ -112,15 +105,12 @@ int memalloc_ds_allocate(struct memalloc_ucmd *ucmd)
 	struct page *page;
 	pgoff_t i, last;
 	u64 end;
-	int ret;
+	int ret = 0;
 
-	h = memalloc_handle_get(cmd->fd);
+	h = memalloc_handle_get_live(cmd->fd);
 	if (IS_ERR(h))
 		return PTR_ERR(h);
 	ds = h->ds;
-	ret = memalloc_ds_lock_live(ds);
-	if (ret)
-		goto out_put;
 	if (check_add_overflow(cmd->offset, cmd->length, &end) || end > ds->size) {
 		ret = -ERANGE;
 		goto out;
@@ -143,9 +133,7 @@ int memalloc_ds_allocate(struct memalloc_ucmd *ucmd)
 		cond_resched();
 	}
 out:
-	up_read(&ds->lock);
-out_put:
-	memalloc_handle_put(h);
+	memalloc_handle_put_live(h);
 	return ret;
 }
 
@@ -162,18 +150,15 @@ int memalloc_ds_phys(struct memalloc_ucmd *ucmd)
 	struct memalloc_handle *h;
 	struct memalloc_ds *ds;
 	pgoff_t first, i;
-	int ret;
+	int ret = 0;
 
 	/* Before anything else: physical addresses are for the admin only. */
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	h = memalloc_handle_get(cmd->fd);
+	h = memalloc_handle_get_live(cmd->fd);
 	if (IS_ERR(h))
 		return PTR_ERR(h);
 	ds = h->ds;
-	ret = memalloc_ds_lock_live(ds);
-	if (ret)
-		goto out_put;
 	if (!ds->pages) {
 		ret = -EINVAL;
 		goto out;
@@ -189,11 +174,9 @@ int memalloc_ds_phys(struct memalloc_ucmd *ucmd)
 	cmd->out_addr = page_to_phys(ds->pages[first]) + offset_in_page(cmd->offset);
 	cmd->out_length = min_t(u64, (u64)i << PAGE_SHIFT, ds->size) - cmd->offset;
 out:
-	up_read(&ds->lock);
+	memalloc_handle_put_live(h);
 	if (!ret)
 		ret = memalloc_ucmd_respond(ucmd, sizeof(*cmd));
-out_put:
-	memalloc_handle_put(h);
 	return ret;
 }
 
@@ -231,24 +214,19 @@ int memalloc_ds_clear(struct memalloc_ucmd *ucmd)
 	struct memalloc_handle *h;
 	struct memalloc_ds *ds;
 	u64 mappable, len;
-	int ret;
+	int ret = 0;
 
-	h = memalloc_handle_get(cmd->fd);
+	h = memalloc_handle_get_live(cmd->fd);
 	if (IS_ERR(h))
 		return PTR_ERR(h);
 	ds = h->ds;
-	if (!memalloc_handle_writable(h)) {
-		ret = -EACCES;
-		goto out_put;
-	}
-	ret = memalloc_ds_lock_live(ds);
-	if (ret)
-		goto out_put;
 	mappable = (u64)ds->npages << PAGE_SHIFT;
-	if (cmd->offset >= mappable) {
+	if (!memalloc_handle_writable(h))
+		ret = -EACCES;
+	else if (cmd->offset >= mappable)
 		ret = -ERANGE;
+	if (ret)
 		goto out;
-	}
 	len = min(cmd->length, mappable - cmd->offset);
 	if (!len)
 		goto out;
@@ -258,9 +236,7 @@ int memalloc_ds_clear(struct memalloc_ucmd *ucmd)
 		ret = vfs_fallocate(ds->shmem, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 				    cmd->offset, len);
 out:
-	up_read(&ds->lock);
-out_put:
-	memalloc_handle_put(h);
+	memalloc_handle_put_live(h);
 	return ret;
 }
 
