@@ -15,6 +15,7 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/user.h>
 #include <linux/shmem_fs.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #ifdef CONFIG_X86
 #include <asm/set_memory.h>
@@ -60,6 +61,9 @@
 
 #define MEMALLOC_HIGH_ORDER_GFP ((GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT | \
 				  __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_RECLAIM)
+/* Pages given back to release_pages() at once (it takes an int). */
+#define MEMALLOC_RELEASE_BATCH	SZ_1M
+
 /* Fail a charge above the cgroup's limit with ENOMEM, not the OOM killer. */
 #define MEMALLOC_LOW_ORDER_GFP (GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT | \
 				__GFP_NOWARN | __GFP_RETRY_MAYFAIL)
@@ -356,7 +360,7 @@ int memalloc_block_alloc(struct memalloc_ds *ds, unsigned int align)
  */
 void memalloc_block_free(struct memalloc_ds *ds)
 {
-	pgoff_t i;
+	pgoff_t i, n;
 
 	if (ds->pages) {
 #ifdef CONFIG_X86
@@ -364,9 +368,16 @@ void memalloc_block_free(struct memalloc_ds *ds)
 			set_pages_array_wb(ds->pages, ds->npages);
 		ds->caching_set = false;
 #endif
-		for (i = 0; i < ds->npages; i++)
-			if (ds->pages[i])
-				put_page(ds->pages[i]);
+		/* In batches, as the page cache does; a failed allocation leaves NULLs. */
+		for (i = 0; i < ds->npages; i += n) {
+			for (n = 0; i + n < ds->npages && ds->pages[i + n] &&
+			     n < MEMALLOC_RELEASE_BATCH; n++)
+				;
+			if (n)
+				release_pages(ds->pages + i, n);
+			else
+				n = 1;
+		}
 		kvfree(ds->pages);
 		ds->pages = NULL;
 	}
