@@ -18,50 +18,44 @@ static struct memalloc *memalloc_default;
 static pthread_mutex_t memalloc_default_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /*
- * The device fd of the default allocator, or a negative errno. Opened on
- * first use, and tried again on the next call after a failure (the module
- * may have been loaded since).
+ * The default allocator: opened on first use, and tried again on the next
+ * call after a failure (the module may have been loaded since).
  */
-static int memalloc_default_fd(void)
+static int memalloc_default_get(struct memalloc **out)
 {
 	struct memalloc *ma = __atomic_load_n(&memalloc_default, __ATOMIC_ACQUIRE);
 	int ret = 0;
 
-	if (ma)
-		return ma->fd;
-	pthread_mutex_lock(&memalloc_default_lock);
-	if (!memalloc_default) {
-		ret = memalloc_open(&ma);
-		if (!ret)
-			__atomic_store_n(&memalloc_default, ma, __ATOMIC_RELEASE);
+	if (!ma) {
+		pthread_mutex_lock(&memalloc_default_lock);
+		ma = memalloc_default;
+		if (!ma) {
+			ret = memalloc_open(&ma);
+			if (!ret)
+				__atomic_store_n(&memalloc_default, ma, __ATOMIC_RELEASE);
+		}
+		pthread_mutex_unlock(&memalloc_default_lock);
 	}
-	if (!ret)
-		ret = memalloc_default->fd;
-	pthread_mutex_unlock(&memalloc_default_lock);
+	*out = ma;
 	return ret;
-}
-
-static long memalloc_l4re_info(l4re_ds_t ds, struct memalloc_info *info)
-{
-	int dev = memalloc_default_fd();
-
-	if (dev < 0)
-		return dev;
-	*info = (struct memalloc_info){ .size = sizeof(*info), .fd = ds };
-	if (ioctl(dev, MEMALLOC_INFO, info))
-		return -errno;
-	return 0;
 }
 
 static long memalloc_l4re_ioctl(unsigned long cmd, void *arg)
 {
-	int dev = memalloc_default_fd();
+	struct memalloc *ma;
+	int ret = memalloc_default_get(&ma);
 
-	if (dev < 0)
-		return dev;
-	if (ioctl(dev, cmd, arg))
+	if (ret)
+		return ret;
+	if (ioctl(ma->fd, cmd, arg))
 		return -errno;
 	return 0;
+}
+
+static long memalloc_l4re_info(l4re_ds_t ds, struct memalloc_info *info)
+{
+	*info = (struct memalloc_info){ .size = sizeof(*info), .fd = ds };
+	return memalloc_l4re_ioctl(MEMALLOC_INFO, info);
 }
 
 MEMALLOC_EXPORT l4_cap_idx_t l4re_util_cap_alloc(void)
@@ -80,26 +74,24 @@ MEMALLOC_EXPORT void l4re_util_cap_free(l4_cap_idx_t cap)
 MEMALLOC_EXPORT long l4re_ma_alloc_align(unsigned long size, l4re_ds_t mem,
 					 unsigned long flags, unsigned long align)
 {
-	struct memalloc_alloc a = {
-		.size = sizeof(a),
-		.flags = flags,
-		.length = size,
-		.align = align,
-		.fd_flags = O_CLOEXEC,
-	};
+	struct memalloc *ma;
 	long ret;
+	int fd;
 
 	if (l4_is_invalid_cap(mem) || align > UINT32_MAX || flags > UINT32_MAX)
 		return -EINVAL;
-	ret = memalloc_l4re_ioctl(MEMALLOC_ALLOC, &a);
+	ret = memalloc_default_get(&ma);
 	if (ret)
 		return ret;
+	fd = memalloc_alloc_fd(ma, size, flags, align);
+	if (fd < 0)
+		return fd;
 	/* A slot that was not open may have been given to it already. */
-	if (a.out_fd == mem)
+	if (fd == mem)
 		return 0;
 	/* Fill the slot: it now names the dataspace. */
-	ret = dup3(a.out_fd, mem, O_CLOEXEC) < 0 ? -errno : 0;
-	close(a.out_fd);
+	ret = dup3(fd, mem, O_CLOEXEC) < 0 ? -errno : 0;
+	close(fd);
 	return ret;
 }
 
