@@ -141,6 +141,15 @@ static int heap_alloc(int heap, size_t len)
 }
 
 static int system_cycle(size_t len) { return fd_cycle(heap_alloc(system_heap, len), len); }
+
+/* Allocate and free only, without mapping: what zeroing and bookkeeping cost. */
+static int close_fd(int fd)
+{
+	return fd < 0 ? fd : close(fd);
+}
+
+static int ma_pinned_only(size_t len) { return close_fd(memalloc_alloc_fd(ma, len, MEMALLOC_PINNED, 0)); }
+static int system_only(size_t len) { return close_fd(heap_alloc(system_heap, len)); }
 static int cma_cycle(size_t len) { return fd_cycle(heap_alloc(cma_heap, len), len); }
 
 static int memfd_new(size_t len, unsigned int flags)
@@ -308,7 +317,7 @@ static void bench_cycles(void)
 		{ "memfd", memfd_cycle }, { "MAP_HUGETLB", hugetlb_cycle },
 		{ "memfd-MFD_HUGETLB", memfd_huge_cycle }, { "anon-THP", thp_cycle },
 	};
-	struct stats ps[6], pinned, contig, lazy, super, floor;
+	struct stats ps[6], pinned, contig, lazy, super, floor, pinned_only, system_only_s;
 	unsigned int i, k;
 	size_t len;
 
@@ -322,6 +331,11 @@ static void bench_cycles(void)
 			ps[k] = k == 1 && len > cma_size ? (struct stats){ .ok = false } :
 				time_cycles(peers[k].fn, len);
 		floor = memset_time(len);
+		pinned_only = time_cycles(ma_pinned_only, len);
+		system_only_s = time_cycles(system_only, len);
+		row("1-alloc-free-only", len, "pinned", peers[0].name, "s", pinned_only,
+		    system_only_s, "");
+		row("2-floor-alloc-free-only", len, "pinned", "memset", "s", pinned_only, floor, "");
 		row("1-alloc-map-touch-free", len, "pinned", peers[0].name, "s", pinned, ps[0],
 		    len >= 64 * KIB ? "<=1.0" : "");
 		row("1-alloc-map-touch-free", len, "contiguous", peers[1].name, "s", contig,

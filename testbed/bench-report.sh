@@ -49,27 +49,30 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
 } >"$table"
 cat "$table"
 
-# The plot: every ratio, on a log scale, 1.0 marked.
-data=$results/ratios.dat
+# The plot: every ratio, on a log scale, 1.0 marked; a panel per kernel.
+plots=()
 for k in "$@"; do
-	awk -F, -v k="$k" 'NR > 1 && $13 != "" && $6 != "faults" {
+	awk -F, 'NR > 1 && $13 != "" && $6 != "faults" {
 		s = $3 >= 1073741824 ? $3 / 1073741824 "G" : $3 >= 1048576 ? $3 / 1048576 "M" : $3 / 1024 "K"
-		printf "\"%s %s %s %s/%s\" %s\n", k, substr($2, 1, 1), s, $4, $5, $13 }' \
-		"$results/$k.csv"
-done >"$data"
-gnuplot <<PLOT
-set terminal pngcairo size 1800,900 noenhanced font ",9"
-set output "$results/ratios.png"
-set title "memalloc / baseline (median of 5, same boot; below 1 is faster for times, above 1 is more for rates)"
-set logscale y
-set style fill solid 0.6
-set boxwidth 0.7
-set xtics rotate by 60 right
-set grid ytics
-set arrow from graph 0, first 1 to graph 1, first 1 nohead lw 2 lc rgb "red"
-plot "$data" using 0:2:xtic(1) with boxes notitle
-PLOT
-rm -f "$data"
+		printf "\"%s %s %s/%s\" %s\n", substr($2, 1, 1), s, $4, $5, $13 }' \
+		"$results/$k.csv" >"$results/ratios-$k.dat"
+	plots+=("set title \"$k kernel: memalloc / baseline, median of 5 in one boot (times: below 1 is faster; rates: above 1 is more)\"
+plot \"$results/ratios-$k.dat\" using 0:2:xtic(1) with boxes notitle")
+done
+{
+	echo "set terminal pngcairo size 1800,$((720 * $#)) noenhanced font \",9\""
+	echo "set output \"$results/ratios.png\""
+	echo "set multiplot layout $#,1"
+	echo "set logscale y"
+	echo "set style fill solid 0.6"
+	echo "set boxwidth 0.7"
+	echo "set xtics rotate by 60 right"
+	echo "set grid ytics"
+	echo "set arrow from graph 0, first 1 to graph 1, first 1 nohead lw 2 lc rgb \"red\" front"
+	printf '%s\n' "${plots[@]}"
+	echo "unset multiplot"
+} | gnuplot
+for k in "$@"; do rm -f "$results/ratios-$k.dat"; done
 
 # The README's section, between its markers.
 readme=$TOP/README
