@@ -61,8 +61,8 @@
 
 #define MEMALLOC_HIGH_ORDER_GFP ((GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT | \
 				  __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_RECLAIM)
-/* Pages given back to release_pages() at once (it takes an int). */
-#define MEMALLOC_RELEASE_BATCH	SZ_1M
+/* Pages given back to release_pages() at once, between reschedules. */
+#define MEMALLOC_RELEASE_BATCH	SZ_4K
 
 /* Fail a charge above the cgroup's limit with ENOMEM, not the OOM killer. */
 #define MEMALLOC_LOW_ORDER_GFP (GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT | \
@@ -307,7 +307,8 @@ static int memalloc_set_caching(struct memalloc_ds *ds)
 	}
 	ds->caching_set = !ret;
 #endif
-	return ret;
+	/* The attribute could not be had for this memory. */
+	return ret ? -ENOMEM : 0;
 }
 
 /**
@@ -377,6 +378,7 @@ void memalloc_block_free(struct memalloc_ds *ds)
 				release_pages(ds->pages + i, n);
 			else
 				n = 1;
+			cond_resched();
 		}
 		kvfree(ds->pages);
 		ds->pages = NULL;

@@ -60,10 +60,14 @@ MODULE_IMPORT_NS(DMA_BUF);
  * mappings. memalloc_ds_revoke() holds it for writing, and so do the
  * changes of ds->handles and ds->attachments.
  *
- * Order: mmap_lock, then ds->lock (faults, mmap()), then the shmem inode's
- * i_rwsem and i_mmap_rwsem (revocation, clear). copy_in takes two
- * dataspaces' locks in address order. A command drops ds->lock before it
- * writes its answer to user memory, whose fault may need ds->lock again.
+ * Order: mmap_lock, then ds->lock (faults, mmap()), then a dma-buf's
+ * i_mmap_rwsem (revocation zapping block-backed mappings). The shmem
+ * file's locks (its i_rwsem, sb_writers) rank above mmap_lock, as every
+ * file system's do: revocation and clear truncate or punch the shmem file
+ * after dropping ds->lock, having marked or checked the dataspace under
+ * it. copy_in takes two dataspaces' locks in address order. A command
+ * drops ds->lock before it writes its answer to user memory, whose fault
+ * may need ds->lock again.
  */
 
 /* Private tmpfs mounts: 4 KiB pages, and transparent huge pages. */
@@ -147,6 +151,9 @@ static struct sg_table *memalloc_map_dma_buf(struct dma_buf_attachment *attach,
 	struct page **pages;
 	int ret;
 
+	/* A read-only handle lends the memory to devices to read only. */
+	if (!memalloc_handle_writable(h) && dir != DMA_TO_DEVICE)
+		return ERR_PTR(-EACCES);
 	pages = kvmalloc_array(npages, sizeof(*pages), GFP_KERNEL | __GFP_NOWARN);
 	if (!pages)
 		return ERR_PTR(-ENOMEM);
@@ -325,6 +332,15 @@ static int memalloc_dma_buf_mmap(struct dma_buf *dmabuf,
 	if (check_add_overflow(vma->vm_pgoff, vma_pages(vma), &end) ||
 	    end > dmabuf->size >> PAGE_SHIFT)
 		return -EINVAL;
+	/*
+	 * mmap() checks the file's mode; an importer's dma_buf_mmap() does
+	 * not, so a read-only handle checks for itself.
+	 */
+	if (!memalloc_handle_writable(h)) {
+		if (vma->vm_flags & VM_WRITE)
+			return -EACCES;
+		vma->vm_flags &= ~VM_MAYWRITE;
+	}
 
 	ret = memalloc_ds_lock_live(h->ds);
 	if (ret)
@@ -520,6 +536,8 @@ static struct memalloc_ds *memalloc_ds_new(struct memalloc_alloc *cmd,
 			ds->shmem = NULL;
 			goto err_free_ds;
 		}
+		/* The module's own, as shmem_kernel_file_setup() makes them. */
+		file_inode(ds->shmem)->i_flags |= S_PRIVATE;
 		ds->map_file = dentry_open(&ds->shmem->f_path, O_RDONLY,
 					   current_cred());
 		ret = PTR_ERR_OR_ZERO(ds->map_file);
@@ -678,7 +696,11 @@ int memalloc_ds_dup(struct memalloc_ucmd *ucmd)
 		return PTR_ERR(h);
 	if (cmd->rights & MEMALLOC_RIGHT_W && !memalloc_handle_writable(h))
 		ret = -EACCES;
-	else if (cmd->caching && !memalloc_can_cache(h->ds->flags))
+	else if (max(h->caching, cmd->caching) != h->caching)
+		/*
+		 * The weaker wins, and a weaker attribute than the memory's
+		 * would alias the kernel's mapping of it with another type.
+		 */
 		ret = -EOPNOTSUPP;
 	if (ret)
 		goto out;
@@ -687,9 +709,7 @@ int memalloc_ds_dup(struct memalloc_ucmd *ucmd)
 		ret = fd;
 		goto out;
 	}
-	/* The weaker attribute wins: more is weaker. */
-	dmabuf = memalloc_handle_new(h->ds, cmd->rights & MEMALLOC_RIGHT_W,
-				     max(h->caching, cmd->caching));
+	dmabuf = memalloc_handle_new(h->ds, cmd->rights & MEMALLOC_RIGHT_W, h->caching);
 	if (IS_ERR(dmabuf)) {
 		put_unused_fd(fd);
 		ret = PTR_ERR(dmabuf);
@@ -702,43 +722,54 @@ out:
 	return ret;
 }
 
+/*
+ * Truncate the shmem file to nothing: that zaps its mappings and frees its
+ * pages, and later faults beyond its size get SIGBUS. Not under ds->lock:
+ * the fs's locks rank above mmap_lock, which ranks above ds->lock.
+ */
+static void memalloc_truncate_shmem(struct memalloc_ds *ds)
+{
+	struct iattr attr = { .ia_valid = ATTR_SIZE, .ia_size = 0 };
+	struct inode *inode = file_inode(ds->shmem);
+	int ret;
+
+	inode_lock(inode);
+	ret = notify_change(&init_user_ns, ds->shmem->f_path.dentry, &attr, NULL);
+	inode_unlock(inode);
+	/* A private inode: no LSM and no seal can refuse it. */
+	WARN_ON_ONCE(ret);
+}
+
 /* Give the memory back: zapping mappings first, so no access reaches it. */
 static int memalloc_ds_revoke(struct memalloc_ds *ds)
 {
-	struct iattr attr = { .ia_valid = ATTR_SIZE, .ia_size = 0 };
 	struct memalloc_handle *h;
-	struct inode *inode;
-	int ret = 0;
+	struct file *file;
 
 	down_write(&ds->lock);
-	if (ds->dead) {
-		ret = -ENODEV;
-		goto out;
-	}
-	if (ds->attachments) {
-		ret = -EBUSY;
-		goto out;
+	if (ds->dead || ds->attachments) {
+		up_write(&ds->lock);
+		return ds->dead ? -ENODEV : -EBUSY;
 	}
 	ds->dead = true;
-	/* Block-backed mappings map the dma-bufs. */
-	list_for_each_entry(h, &ds->handles, node)
-		unmap_mapping_range(h->dmabuf->file->f_mapping, 0, 0, 1);
 	/*
-	 * Shmem mappings map the shmem file: truncating it zaps them and
-	 * frees its pages, and later faults beyond its size get SIGBUS.
+	 * Block-backed mappings map the dma-bufs. A handle whose file is on
+	 * its way out (its release waits for ds->lock) has no mapping left,
+	 * and may have lost its inode already: skip it.
 	 */
-	if (ds->shmem) {
-		inode = file_inode(ds->shmem);
-		inode_lock(inode);
-		ret = notify_change(&init_user_ns, ds->shmem->f_path.dentry,
-				    &attr, NULL);
-		inode_unlock(inode);
-		WARN_ON_ONCE(ret);
+	list_for_each_entry(h, &ds->handles, node) {
+		file = h->dmabuf->file;
+		if (!get_file_rcu(file))
+			continue;
+		unmap_mapping_range(file->f_mapping, 0, 0, 1);
+		fput(file);
 	}
 	memalloc_block_free(ds);
-out:
 	up_write(&ds->lock);
-	return ret;
+	/* Dead now: nothing maps or fills it again but shmem's own faults. */
+	if (ds->shmem)
+		memalloc_truncate_shmem(ds);
+	return 0;
 }
 
 /**

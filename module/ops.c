@@ -34,13 +34,19 @@
 /* Page @index of @ds with a reference, taken (zeroed) if absent. */
 static struct page *memalloc_ds_page(struct memalloc_ds *ds, pgoff_t index)
 {
+	struct page *page;
+
 	lockdep_assert_held(&ds->lock);
 	if (ds->pages) {
 		get_page(ds->pages[index]);
 		return ds->pages[index];
 	}
-	return shmem_read_mapping_page_gfp(ds->shmem->f_mapping, index,
+	page = shmem_read_mapping_page_gfp(ds->shmem->f_mapping, index,
 					   MEMALLOC_POPULATE_GFP);
+	/* shmem's ENOSPC is the machine's commit limit: out of memory. */
+	if (PTR_ERR(page) == -ENOSPC)
+		return ERR_PTR(-ENOMEM);
+	return page;
 }
 
 static u64 memalloc_ds_resident(struct memalloc_ds *ds)
@@ -213,7 +219,8 @@ int memalloc_ds_clear(struct memalloc_ucmd *ucmd)
 	struct memalloc_clear *cmd = ucmd->cmd;
 	struct memalloc_handle *h;
 	struct memalloc_ds *ds;
-	u64 mappable, len;
+	u64 mappable, len = 0;
+	bool punch = false;
 	int ret = 0;
 
 	h = memalloc_handle_get_live(cmd->fd);
@@ -228,15 +235,21 @@ int memalloc_ds_clear(struct memalloc_ucmd *ucmd)
 	if (ret)
 		goto out;
 	len = min(cmd->length, mappable - cmd->offset);
-	if (!len)
-		goto out;
-	if (ds->pages)
+	/* Lazy memory is punched out, eager memory zeroed in place. */
+	punch = !ds->pages;
+	if (len && !punch)
 		ret = memalloc_zero_range(ds, cmd->offset, len);
-	else
+out:
+	up_read(&ds->lock);
+	/*
+	 * Not under ds->lock: the fs's locks rank above mmap_lock, which
+	 * ranks above ds->lock. A revocation meanwhile truncated the file
+	 * to nothing, where a hole changes nothing.
+	 */
+	if (!ret && len && punch)
 		ret = vfs_fallocate(ds->shmem, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 				    cmd->offset, len);
-out:
-	memalloc_handle_put_live(h);
+	memalloc_handle_put(h);
 	return ret;
 }
 
