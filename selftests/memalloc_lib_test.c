@@ -252,10 +252,11 @@ TEST_F(lib, dup_and_free)
 	EXPECT_EQ(-EACCES, memalloc_ds_clear(ro, 0, 1));
 	EXPECT_EQ(-EACCES, memalloc_ds_dup(ro, MEMALLOC_RIGHT_R | MEMALLOC_RIGHT_W, 0, &wc));
 	EXPECT_EQ(-EINVAL, memalloc_ds_dup(ds, 0, 0, &wc));
-	ASSERT_EQ(0, memalloc_ds_dup(ds, MEMALLOC_RIGHT_R | MEMALLOC_RIGHT_W,
-				     MEMALLOC_WRITE_COMBINE, &wc));
+	EXPECT_EQ(-EOPNOTSUPP, memalloc_ds_dup(ds, MEMALLOC_RIGHT_R,
+					       MEMALLOC_WRITE_COMBINE, &wc));
+	ASSERT_EQ(0, memalloc_ds_dup(ds, MEMALLOC_RIGHT_R | MEMALLOC_RIGHT_W, 0, &wc));
 	ASSERT_EQ(0, memalloc_ds_info(wc, &info));
-	EXPECT_EQ((uint32_t)MEMALLOC_WRITE_COMBINE, info.caching);
+	EXPECT_EQ((uint32_t)(MEMALLOC_RIGHT_R | MEMALLOC_RIGHT_W), info.rights);
 
 	EXPECT_EQ(-EACCES, memalloc_free(self->ma, ro));
 	ASSERT_EQ(0, memalloc_free(self->ma, ds));

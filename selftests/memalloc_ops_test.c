@@ -371,16 +371,44 @@ TEST_F(ops, dup_bad_arguments_einval)
 	EXPECT_EQ(-EINVAL, ds_ioctl(self->dev, MEMALLOC_DUP, &d));
 }
 
-TEST_F(ops, dup_caching_needs_fixed_memory)
+TEST_F(ops, dup_weaker_caching_eopnotsupp)
 {
-	int fd = ds_dup(self->dev, self->fd, MEMALLOC_RIGHT_R, MEMALLOC_WRITE_COMBINE);
+	struct memalloc_info info;
+	int fd;
 
-	if (variant->flags != MEMALLOC_PINNED && variant->flags != MEMALLOC_CONTINUOUS) {
-		EXPECT_EQ(-EOPNOTSUPP, fd);
-		return;
-	}
+	/* Two memory types at once for one page: refused. */
+	EXPECT_EQ(-EOPNOTSUPP, ds_dup(self->dev, self->fd, MEMALLOC_RIGHT_R,
+				      MEMALLOC_WRITE_COMBINE));
+	EXPECT_EQ(-EOPNOTSUPP, ds_dup(self->dev, self->fd, MEMALLOC_RIGHT_R,
+				      MEMALLOC_UNCACHED));
+	fd = ds_dup(self->dev, self->fd, MEMALLOC_RIGHT_R, MEMALLOC_CACHED);
 	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ds_info(self->dev, fd, &info));
+	EXPECT_EQ((uint32_t)MEMALLOC_CACHED, info.out_caching);
 	close(fd);
+}
+
+TEST_F(ops, read_only_handle_lends_no_device_writes)
+{
+	int ro = ds_dup(self->dev, self->fd, MEMALLOC_RIGHT_R, 0);
+	struct drm_prime_handle prime = { .fd = ro };
+	struct drm_gem_close gclose = { 0 };
+	int vgem = open_vgem();
+
+	ASSERT_LE(0, ro);
+	if (vgem < 0) {
+		close(ro);
+		SKIP(return, "no vgem device");
+	}
+	/* vgem maps what it imports for both directions. */
+	EXPECT_EQ(-1, ioctl(vgem, DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime));
+	EXPECT_EQ(EACCES, errno);
+	prime.fd = self->fd;
+	ASSERT_EQ(0, ioctl(vgem, DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime));
+	gclose.handle = prime.handle;
+	EXPECT_EQ(0, ioctl(vgem, DRM_IOCTL_GEM_CLOSE, &gclose));
+	close(vgem);
+	close(ro);
 }
 
 TEST_F(ops, free_revokes_every_mapping_and_handle)
@@ -464,6 +492,32 @@ TEST_F(ops, import_after_free_enodev)
 }
 
 DEV_FIXTURE(caching);
+
+TEST_F(caching, attribute_of_dataspace_and_handles)
+{
+	static const uint32_t kinds[] = { MEMALLOC_PINNED, MEMALLOC_CONTINUOUS };
+	struct memalloc_info info;
+	unsigned int i;
+	int fd, h;
+
+	for (i = 0; i < 2; i++) {
+		fd = ds_alloc(self->dev, MIB, kinds[i] | MEMALLOC_WRITE_COMBINE, 0, O_CLOEXEC);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, ds_info(self->dev, fd, &info));
+		EXPECT_EQ(kinds[i] | MEMALLOC_WRITE_COMBINE, info.out_flags);
+		EXPECT_EQ((uint32_t)MEMALLOC_WRITE_COMBINE, info.out_caching);
+		/* The weaker wins: write-combine over cached... */
+		h = ds_dup(self->dev, fd, MEMALLOC_RIGHT_R, MEMALLOC_CACHED);
+		ASSERT_LE(0, h);
+		ASSERT_EQ(0, ds_info(self->dev, h, &info));
+		EXPECT_EQ((uint32_t)MEMALLOC_WRITE_COMBINE, info.out_caching);
+		close(h);
+		/* ...and uncached would alias the memory's own attribute. */
+		EXPECT_EQ(-EOPNOTSUPP, ds_dup(self->dev, fd, MEMALLOC_RIGHT_R,
+					      MEMALLOC_UNCACHED));
+		close(fd);
+	}
+}
 
 /*
  * The page-table dump's lines for the @n addresses in @addrs, in one pass:

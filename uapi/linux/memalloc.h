@@ -84,9 +84,11 @@
  * PINNED dataspaces without SUPER_PAGES (EOPNOTSUPP otherwise: memory
  * that moves cannot keep an attribute); the kernel's own mapping of the
  * memory takes the same attribute while the dataspace lives. The value
- * MEMALLOC_CACHING_MASK (0x300) is EINVAL. A handle made with
- * MEMALLOC_DUP may ask for a weaker attribute; as in L4Re, the weaker of
- * dataspace and request wins.
+ * MEMALLOC_CACHING_MASK (0x300) is EINVAL. As in L4Re, the weaker of
+ * dataspace and request wins: MEMALLOC_DUP takes a stronger request and
+ * keeps the dataspace's attribute, and refuses a weaker one with
+ * EOPNOTSUPP, which would map the memory with two memory types at once
+ * (undefined on x86). Choose the attribute when allocating.
  */
 #define MEMALLOC_CONTINUOUS	0x01	/* physically contiguous */
 #define MEMALLOC_PINNED		0x02	/* eager, never swapped or migrated */
@@ -181,10 +183,12 @@ struct memalloc_alloc {
  *
  * Each fd MEMALLOC_ALLOC returns is a handle of the dataspace with the
  * rights MEMALLOC_RIGHT_R | MEMALLOC_RIGHT_W. MEMALLOC_DUP makes another
- * handle, a dma-buf fd of its own, with fewer rights (a read-only handle
+ * handle, a dma-buf fd of its own, with fewer rights. A read-only handle
  * refuses PROT_WRITE mappings with EACCES, as a file opened O_RDONLY does,
- * and MEMALLOC_CLEAR, MEMALLOC_COPY_IN into it and MEMALLOC_FREE) or a
- * weaker caching attribute. fork() and SCM_RIGHTS pass a handle as it is.
+ * also when an importer maps it; it lends the memory to devices for
+ * reading only (DMA_TO_DEVICE, else EACCES); and it refuses
+ * MEMALLOC_CLEAR, MEMALLOC_COPY_IN into it and MEMALLOC_FREE. fork() and
+ * SCM_RIGHTS pass a handle as it is.
  *
  * MEMALLOC_FREE is L4Re's Mem_alloc::free() of 2013: it revokes the
  * dataspace for every holder of every handle. Its CPU mappings are zapped
@@ -296,16 +300,17 @@ struct memalloc_phys {
  * @fd: a handle of the dataspace
  * @rights: the new handle's rights: MEMALLOC_RIGHT_R, or MEMALLOC_RIGHT_R |
  *          MEMALLOC_RIGHT_W
- * @caching: MEMALLOC_CACHED (as @fd), MEMALLOC_WRITE_COMBINE or
- *           MEMALLOC_UNCACHED; the weaker of this and @fd's attribute wins
+ * @caching: MEMALLOC_CACHED, MEMALLOC_WRITE_COMBINE or MEMALLOC_UNCACHED;
+ *           the weaker of this and @fd's attribute wins, which must be
+ *           @fd's own
  * @fd_flags: flags for the new fd: 0 or O_CLOEXEC
  * @out_fd: the new handle
  *
  * Errors: EBADF, EINVAL, ENODEV (as MEMALLOC_INFO), EINVAL (@rights
  * without MEMALLOC_RIGHT_R or with an unknown bit, an unknown @caching
  * value or bit in @fd_flags), EACCES (MEMALLOC_RIGHT_W asked of a read-only
- * handle), EOPNOTSUPP (a caching attribute for a dataspace that cannot
- * take one, see "allocation flags"), EMFILE.
+ * handle), EOPNOTSUPP (@caching weaker than @fd's, see "allocation
+ * flags"), EMFILE.
  */
 struct memalloc_dup {
 	__u32 size;
