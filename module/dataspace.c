@@ -290,11 +290,13 @@ static const struct vm_operations_struct memalloc_pinned_vm_ops = {
 static int memalloc_mmap_block(struct memalloc_handle *h,
 			       struct vm_area_struct *vma)
 {
+	u32 caching = h->ds->flags & MEMALLOC_CACHING_MASK;
+
 	/* Page-backed, so get_user_pages() works on the mapping. */
 	vma->vm_flags |= VM_MIXEDMAP;
-	if (h->caching == MEMALLOC_WRITE_COMBINE)
+	if (caching == MEMALLOC_WRITE_COMBINE)
 		vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
-	else if (h->caching == MEMALLOC_UNCACHED)
+	else if (caching == MEMALLOC_UNCACHED)
 		vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
 	vma->vm_ops = &memalloc_block_vm_ops;
 	return 0;
@@ -395,7 +397,7 @@ static const struct dma_buf_ops memalloc_dma_buf_ops = {
  * for it: memalloc_handle_install() answers the caller and installs it.
  */
 static struct dma_buf *memalloc_handle_new(struct memalloc_ds *ds,
-					   bool writable, u32 caching)
+					   bool writable)
 {
 	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
 	struct memalloc_handle *h;
@@ -406,7 +408,6 @@ static struct dma_buf *memalloc_handle_new(struct memalloc_ds *ds,
 	if (!h)
 		return ERR_PTR(-ENOMEM);
 	h->ds = ds;
-	h->caching = caching;
 	INIT_LIST_HEAD(&h->node);
 
 	exp_info.ops = &memalloc_dma_buf_ops;
@@ -588,7 +589,7 @@ int memalloc_ds_alloc(struct memalloc_ucmd *ucmd)
 		put_unused_fd(fd);
 		return PTR_ERR(ds);
 	}
-	dmabuf = memalloc_handle_new(ds, true, cmd->flags & MEMALLOC_CACHING_MASK);
+	dmabuf = memalloc_handle_new(ds, true);
 	/* The handle holds the dataspace now, or nothing does. */
 	kref_put(&ds->kref, memalloc_ds_release);
 	if (IS_ERR(dmabuf)) {
@@ -696,7 +697,7 @@ int memalloc_ds_dup(struct memalloc_ucmd *ucmd)
 		return PTR_ERR(h);
 	if (cmd->rights & MEMALLOC_RIGHT_W && !memalloc_handle_writable(h))
 		ret = -EACCES;
-	else if (max(h->caching, cmd->caching) != h->caching)
+	else if (cmd->caching > (h->ds->flags & MEMALLOC_CACHING_MASK))
 		/*
 		 * The weaker wins, and a weaker attribute than the memory's
 		 * would alias the kernel's mapping of it with another type.
@@ -709,7 +710,7 @@ int memalloc_ds_dup(struct memalloc_ucmd *ucmd)
 		ret = fd;
 		goto out;
 	}
-	dmabuf = memalloc_handle_new(h->ds, cmd->rights & MEMALLOC_RIGHT_W, h->caching);
+	dmabuf = memalloc_handle_new(h->ds, cmd->rights & MEMALLOC_RIGHT_W);
 	if (IS_ERR(dmabuf)) {
 		put_unused_fd(fd);
 		ret = PTR_ERR(dmabuf);

@@ -67,13 +67,11 @@ struct memalloc_ds {
  * struct memalloc_handle - one fd of a dataspace: a dma-buf of its own
  * @ds: the dataspace, of which the handle holds a reference
  * @dmabuf: the dma-buf; its file is writable unless the handle is read-only
- * @caching: the caching attribute of mappings made through it
  * @node: in @ds->handles
  */
 struct memalloc_handle {
 	struct memalloc_ds *ds;
 	struct dma_buf *dmabuf;
-	u32 caching;
 	struct list_head node;
 };
 

@@ -141,7 +141,8 @@ struct memalloc_version {
  * @flags: MEMALLOC_CONTINUOUS, MEMALLOC_PINNED, MEMALLOC_SUPER_PAGES
  * @length: the dataspace's size in bytes, kept exactly; memory is handed
  *          out (and may be mapped) in whole pages
- * @align: log2 of the alignment; raised to at least the page size
+ * @align: log2 of the alignment; raised to at least the page size (2 MiB
+ *         with MEMALLOC_SUPER_PAGES), and the raised value written back
  * @fd_flags: flags for the new fd: 0 or O_CLOEXEC
  * @__reserved: must be 0
  * @out_fd: the new dataspace's dma-buf fd
@@ -217,8 +218,8 @@ struct memalloc_alloc {
  *              read-only handle
  * @out_page_shift: log2 of the backing page size (12 or 21)
  * @out_info_flags: MEMALLOC_INFO_CONTIGUOUS
- * @out_caching: the caching attribute of mappings made through @fd: the
- *               weaker of the dataspace's and the handle's
+ * @out_caching: the caching attribute of mappings made through @fd, which
+ *               every handle takes from its dataspace
  * @out_align: log2 of its alignment, as MEMALLOC_ALLOC raised it: of the
  *             physical start of a CONTINUOUS dataspace, and of the virtual
  *             address a library chooses for a mapping
