@@ -14,33 +14,81 @@
 /* Mappings are aligned to at most this (1 GiB): address space is cheap. */
 #define MEMALLOC_MAX_MAP_ALIGN 30
 
-int memalloc_ds_ioctl_info(struct memalloc *ma, int fd,
-			   struct memalloc_info *info)
+int memalloc_fd_info(struct memalloc *ma, int fd, struct memalloc_info *info)
 {
 	*info = (struct memalloc_info){ .size = sizeof(*info), .fd = fd };
-	if (ioctl(ma->fd, MEMALLOC_INFO, info))
-		return -errno;
+	return memalloc_cmd(ma, MEMALLOC_INFO, info);
+}
+
+int memalloc_fd_free(struct memalloc *ma, int fd)
+{
+	struct memalloc_free f = { .size = sizeof(f), .fd = fd };
+
+	return memalloc_cmd(ma, MEMALLOC_FREE, &f);
+}
+
+int memalloc_fd_allocate(struct memalloc *ma, int fd, uint64_t offset,
+			 uint64_t length)
+{
+	struct memalloc_allocate a = {
+		.size = sizeof(a), .fd = fd, .offset = offset, .length = length,
+	};
+
+	return memalloc_cmd(ma, MEMALLOC_ALLOCATE, &a);
+}
+
+int memalloc_fd_clear(struct memalloc *ma, int fd, uint64_t offset,
+		      uint64_t length)
+{
+	struct memalloc_clear c = {
+		.size = sizeof(c), .fd = fd, .offset = offset, .length = length,
+	};
+
+	return memalloc_cmd(ma, MEMALLOC_CLEAR, &c);
+}
+
+int memalloc_fd_copy_in(struct memalloc *ma, int fd, uint64_t dst_offset,
+			int src_fd, uint64_t src_offset, uint64_t length)
+{
+	struct memalloc_copy_in c = {
+		.size = sizeof(c),
+		.fd = fd,
+		.dst_offset = dst_offset,
+		.src_fd = src_fd,
+		.src_offset = src_offset,
+		.length = length,
+	};
+
+	return memalloc_cmd(ma, MEMALLOC_COPY_IN, &c);
+}
+
+int memalloc_fd_phys(struct memalloc *ma, int fd, uint64_t offset,
+		     uint64_t *phys_addr, uint64_t *phys_length)
+{
+	struct memalloc_phys p = { .size = sizeof(p), .fd = fd, .offset = offset };
+	int ret = memalloc_cmd(ma, MEMALLOC_PHYS, &p);
+
+	if (ret)
+		return ret;
+	*phys_addr = p.out_addr;
+	if (phys_length)
+		*phys_length = p.out_length;
 	return 0;
 }
 
-/* A handle owning @fd, which must be a dataspace of @ma's device. */
-int memalloc_ds_new(struct memalloc *ma, int fd, struct memalloc_ds **out)
+/* A handle owning @fd, a dataspace of @size bytes aligned to 2^@align. */
+int memalloc_ds_wrap(struct memalloc *ma, int fd, uint64_t size,
+		     unsigned int align, struct memalloc_ds **out)
 {
-	struct memalloc_info info;
-	struct memalloc_ds *ds;
-	int ret;
+	struct memalloc_ds *ds = calloc(1, sizeof(*ds));
 
-	ret = memalloc_ds_ioctl_info(ma, fd, &info);
-	if (ret)
-		return ret;
-	ds = calloc(1, sizeof(*ds));
 	if (!ds)
 		return -ENOMEM;
 	memalloc_get(ma);
 	ds->ma = ma;
 	ds->fd = fd;
-	ds->size = info.out_length;
-	ds->align = info.out_align;
+	ds->size = size;
+	ds->align = align;
 	*out = ds;
 	return 0;
 }
@@ -48,12 +96,17 @@ int memalloc_ds_new(struct memalloc *ma, int fd, struct memalloc_ds **out)
 MEMALLOC_EXPORT int memalloc_ds_import(struct memalloc *ma, int fd,
 				       struct memalloc_ds **ds)
 {
-	int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	int ret;
+	struct memalloc_info info;
+	int own, ret;
 
+	/* Also what tells a dataspace of this device from any other fd. */
+	ret = memalloc_fd_info(ma, fd, &info);
+	if (ret)
+		return ret;
+	own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (own < 0)
 		return -errno;
-	ret = memalloc_ds_new(ma, own, ds);
+	ret = memalloc_ds_wrap(ma, own, info.out_length, info.out_align, ds);
 	if (ret)
 		close(own);
 	return ret;
@@ -82,7 +135,7 @@ MEMALLOC_EXPORT int memalloc_ds_info(struct memalloc_ds *ds,
 				     struct memalloc_ds_info *info)
 {
 	struct memalloc_info i;
-	int ret = memalloc_ds_ioctl_info(ds->ma, ds->fd, &i);
+	int ret = memalloc_fd_info(ds->ma, ds->fd, &i);
 
 	if (ret)
 		return ret;
@@ -116,7 +169,7 @@ MEMALLOC_EXPORT int memalloc_ds_map(struct memalloc_ds *ds, uint64_t offset,
 
 	if (!length) {
 		struct memalloc_info info;
-		int ret = memalloc_ds_ioctl_info(ds->ma, ds->fd, &info);
+		int ret = memalloc_fd_info(ds->ma, ds->fd, &info);
 
 		if (ret)
 			return ret;
@@ -165,25 +218,13 @@ MEMALLOC_EXPORT int memalloc_ds_unmap(struct memalloc_ds *ds, void *addr,
 MEMALLOC_EXPORT int memalloc_ds_allocate(struct memalloc_ds *ds,
 					 uint64_t offset, uint64_t length)
 {
-	struct memalloc_allocate a = {
-		.size = sizeof(a), .fd = ds->fd, .offset = offset, .length = length,
-	};
-
-	if (ioctl(ds->ma->fd, MEMALLOC_ALLOCATE, &a))
-		return -errno;
-	return 0;
+	return memalloc_fd_allocate(ds->ma, ds->fd, offset, length);
 }
 
 MEMALLOC_EXPORT int memalloc_ds_clear(struct memalloc_ds *ds, uint64_t offset,
 				      uint64_t length)
 {
-	struct memalloc_clear c = {
-		.size = sizeof(c), .fd = ds->fd, .offset = offset, .length = length,
-	};
-
-	if (ioctl(ds->ma->fd, MEMALLOC_CLEAR, &c))
-		return -errno;
-	return 0;
+	return memalloc_fd_clear(ds->ma, ds->fd, offset, length);
 }
 
 MEMALLOC_EXPORT int memalloc_ds_copy_in(struct memalloc_ds *ds,
@@ -191,33 +232,14 @@ MEMALLOC_EXPORT int memalloc_ds_copy_in(struct memalloc_ds *ds,
 					struct memalloc_ds *src,
 					uint64_t src_offset, uint64_t length)
 {
-	struct memalloc_copy_in c = {
-		.size = sizeof(c),
-		.fd = ds->fd,
-		.dst_offset = dst_offset,
-		.src_fd = src ? src->fd : -1,
-		.src_offset = src_offset,
-		.length = length,
-	};
-
-	if (ioctl(ds->ma->fd, MEMALLOC_COPY_IN, &c))
-		return -errno;
-	return 0;
+	return memalloc_fd_copy_in(ds->ma, ds->fd, dst_offset, src ? src->fd : -1,
+				   src_offset, length);
 }
 
 MEMALLOC_EXPORT int memalloc_ds_phys(struct memalloc_ds *ds, uint64_t offset,
 				     uint64_t *phys_addr, uint64_t *phys_length)
 {
-	struct memalloc_phys p = {
-		.size = sizeof(p), .fd = ds->fd, .offset = offset,
-	};
-
-	if (ioctl(ds->ma->fd, MEMALLOC_PHYS, &p))
-		return -errno;
-	*phys_addr = p.out_addr;
-	if (phys_length)
-		*phys_length = p.out_length;
-	return 0;
+	return memalloc_fd_phys(ds->ma, ds->fd, offset, phys_addr, phys_length);
 }
 
 MEMALLOC_EXPORT int memalloc_ds_dup(struct memalloc_ds *ds,
@@ -231,11 +253,12 @@ MEMALLOC_EXPORT int memalloc_ds_dup(struct memalloc_ds *ds,
 		.caching = caching,
 		.fd_flags = O_CLOEXEC,
 	};
-	int ret;
+	int ret = memalloc_cmd(ds->ma, MEMALLOC_DUP, &d);
 
-	if (ioctl(ds->ma->fd, MEMALLOC_DUP, &d))
-		return -errno;
-	ret = memalloc_ds_new(ds->ma, d.out_fd, dup);
+	if (ret)
+		return ret;
+	/* The same dataspace: its size and alignment are the same too. */
+	ret = memalloc_ds_wrap(ds->ma, d.out_fd, ds->size, ds->align, dup);
 	if (ret)
 		close(d.out_fd);
 	return ret;

@@ -24,8 +24,22 @@ struct memalloc_ds {
 };
 
 void memalloc_get(struct memalloc *ma);
-int memalloc_ds_new(struct memalloc *ma, int fd, struct memalloc_ds **out);
-int memalloc_ds_ioctl_info(struct memalloc *ma, int fd,
-			   struct memalloc_info *info);
+int memalloc_cmd(struct memalloc *ma, unsigned long cmd, void *arg);
+int memalloc_alloc_raw(struct memalloc *ma, uint64_t size, unsigned int flags,
+		       unsigned int align, unsigned int *raised_align);
+int memalloc_ds_wrap(struct memalloc *ma, int fd, uint64_t size,
+		     unsigned int align, struct memalloc_ds **out);
+
+/* The dataspace operations on a raw fd, shared with L4Re's names. */
+int memalloc_fd_info(struct memalloc *ma, int fd, struct memalloc_info *info);
+int memalloc_fd_free(struct memalloc *ma, int fd);
+int memalloc_fd_allocate(struct memalloc *ma, int fd, uint64_t offset,
+			 uint64_t length);
+int memalloc_fd_clear(struct memalloc *ma, int fd, uint64_t offset,
+		      uint64_t length);
+int memalloc_fd_copy_in(struct memalloc *ma, int fd, uint64_t dst_offset,
+			int src_fd, uint64_t src_offset, uint64_t length);
+int memalloc_fd_phys(struct memalloc *ma, int fd, uint64_t offset,
+		     uint64_t *phys_addr, uint64_t *phys_length);
 
 #endif /* MEMALLOC_INTERNAL_H */

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <l4re/c/mem_alloc.h>
@@ -40,22 +39,12 @@ static int memalloc_default_get(struct memalloc **out)
 	return ret;
 }
 
-static long memalloc_l4re_ioctl(unsigned long cmd, void *arg)
+static long memalloc_l4re_info(l4re_ds_t ds, struct memalloc_info *info)
 {
 	struct memalloc *ma;
 	int ret = memalloc_default_get(&ma);
 
-	if (ret)
-		return ret;
-	if (ioctl(ma->fd, cmd, arg))
-		return -errno;
-	return 0;
-}
-
-static long memalloc_l4re_info(l4re_ds_t ds, struct memalloc_info *info)
-{
-	*info = (struct memalloc_info){ .size = sizeof(*info), .fd = ds };
-	return memalloc_l4re_ioctl(MEMALLOC_INFO, info);
+	return ret ? ret : memalloc_fd_info(ma, ds, info);
 }
 
 MEMALLOC_EXPORT l4_cap_idx_t l4re_util_cap_alloc(void)
@@ -103,9 +92,17 @@ MEMALLOC_EXPORT long l4re_ma_alloc(unsigned long size, l4re_ds_t mem,
 
 MEMALLOC_EXPORT long l4re_ma_free(l4re_ds_t mem)
 {
-	struct memalloc_free f = { .size = sizeof(f), .fd = mem };
+	struct memalloc *ma;
+	int ret = memalloc_default_get(&ma);
 
-	return memalloc_l4re_ioctl(MEMALLOC_FREE, &f);
+	return ret ? ret : memalloc_fd_free(ma, mem);
+}
+
+/* L4Re's flags of a handle: whether it may be mapped writable. */
+static long memalloc_l4re_map_flags(const struct memalloc_info *info)
+{
+	return info->out_rights & MEMALLOC_RIGHT_W ? L4RE_DS_MAP_FLAG_RW :
+						     L4RE_DS_MAP_FLAG_RO;
 }
 
 MEMALLOC_EXPORT long l4re_ds_size(l4re_ds_t ds)
@@ -121,10 +118,7 @@ MEMALLOC_EXPORT long l4re_ds_flags(l4re_ds_t ds)
 	struct memalloc_info info;
 	long ret = memalloc_l4re_info(ds, &info);
 
-	if (ret)
-		return ret;
-	return info.out_rights & MEMALLOC_RIGHT_W ? L4RE_DS_MAP_FLAG_RW :
-						    L4RE_DS_MAP_FLAG_RO;
+	return ret ? ret : memalloc_l4re_map_flags(&info);
 }
 
 MEMALLOC_EXPORT int l4re_ds_info(l4re_ds_t ds, l4re_ds_stats_t *stats)
@@ -135,57 +129,51 @@ MEMALLOC_EXPORT int l4re_ds_info(l4re_ds_t ds, l4re_ds_stats_t *stats)
 	if (ret)
 		return ret;
 	stats->size = info.out_length;
-	stats->flags = info.out_rights & MEMALLOC_RIGHT_W ? L4RE_DS_MAP_FLAG_RW :
-							    L4RE_DS_MAP_FLAG_RO;
+	stats->flags = memalloc_l4re_map_flags(&info);
 	return 0;
 }
 
 MEMALLOC_EXPORT long l4re_ds_clear(l4re_ds_t ds, l4_addr_t offset,
 				   unsigned long size)
 {
-	struct memalloc_clear c = {
-		.size = sizeof(c), .fd = ds, .offset = offset, .length = size,
-	};
+	struct memalloc *ma;
+	int ret = memalloc_default_get(&ma);
 
-	return memalloc_l4re_ioctl(MEMALLOC_CLEAR, &c);
+	return ret ? ret : memalloc_fd_clear(ma, ds, offset, size);
 }
 
 MEMALLOC_EXPORT long l4re_ds_allocate(l4re_ds_t ds, l4_addr_t offset,
 				      l4_size_t size)
 {
-	struct memalloc_allocate a = {
-		.size = sizeof(a), .fd = ds, .offset = offset, .length = size,
-	};
+	struct memalloc *ma;
+	int ret = memalloc_default_get(&ma);
 
-	return memalloc_l4re_ioctl(MEMALLOC_ALLOCATE, &a);
+	return ret ? ret : memalloc_fd_allocate(ma, ds, offset, size);
 }
 
 MEMALLOC_EXPORT int l4re_ds_copy_in(l4re_ds_t ds, l4_addr_t dst_offs,
 				    l4re_ds_t src, l4_addr_t src_offs,
 				    unsigned long size)
 {
-	struct memalloc_copy_in c = {
-		.size = sizeof(c),
-		.fd = ds,
-		.dst_offset = dst_offs,
-		.src_fd = src,
-		.src_offset = src_offs,
-		.length = size,
-	};
+	struct memalloc *ma;
+	int ret = memalloc_default_get(&ma);
 
-	return memalloc_l4re_ioctl(MEMALLOC_COPY_IN, &c);
+	return ret ? ret : memalloc_fd_copy_in(ma, ds, dst_offs, src, src_offs, size);
 }
 
 MEMALLOC_EXPORT int l4re_ds_phys(l4re_ds_t ds, l4_addr_t offset,
 				 l4_addr_t *phys_addr, l4_size_t *phys_size)
 {
-	struct memalloc_phys p = { .size = sizeof(p), .fd = ds, .offset = offset };
-	long ret = memalloc_l4re_ioctl(MEMALLOC_PHYS, &p);
+	uint64_t addr, len;
+	struct memalloc *ma;
+	int ret = memalloc_default_get(&ma);
 
+	if (!ret)
+		ret = memalloc_fd_phys(ma, ds, offset, &addr, &len);
 	if (ret)
 		return ret;
-	*phys_addr = p.out_addr;
+	*phys_addr = addr;
 	if (phys_size)
-		*phys_size = p.out_length;
+		*phys_size = len;
 	return 0;
 }

@@ -94,21 +94,29 @@ MEMALLOC_EXPORT int memalloc_fd(const struct memalloc *ma)
 	return ma->fd;
 }
 
+/* An ioctl on the device: 0 or -errno. */
+int memalloc_cmd(struct memalloc *ma, unsigned long cmd, void *arg)
+{
+	return ioctl(ma->fd, cmd, arg) ? -errno : 0;
+}
+
 MEMALLOC_EXPORT int memalloc_features(struct memalloc *ma,
 				      struct memalloc_features *out)
 {
 	struct memalloc_version v = { .size = sizeof(v) };
+	int ret = memalloc_cmd(ma, MEMALLOC_VERSION, &v);
 
-	if (ioctl(ma->fd, MEMALLOC_VERSION, &v))
-		return -errno;
+	if (ret)
+		return ret;
 	out->api_version = v.out_api_version;
 	out->alloc_flags = v.out_alloc_flags;
 	out->page_sizes = v.out_page_sizes;
 	return 0;
 }
 
-MEMALLOC_EXPORT int memalloc_alloc_fd(struct memalloc *ma, uint64_t size,
-				      unsigned int flags, unsigned int align)
+/* The new fd, or -errno; the alignment as the kernel raised it. */
+int memalloc_alloc_raw(struct memalloc *ma, uint64_t size, unsigned int flags,
+		       unsigned int align, unsigned int *raised_align)
 {
 	struct memalloc_alloc a = {
 		.size = sizeof(a),
@@ -117,22 +125,32 @@ MEMALLOC_EXPORT int memalloc_alloc_fd(struct memalloc *ma, uint64_t size,
 		.align = align,
 		.fd_flags = O_CLOEXEC,
 	};
+	int ret = memalloc_cmd(ma, MEMALLOC_ALLOC, &a);
 
-	if (ioctl(ma->fd, MEMALLOC_ALLOC, &a))
-		return -errno;
+	if (ret)
+		return ret;
+	if (raised_align)
+		*raised_align = a.align;
 	return a.out_fd;
+}
+
+MEMALLOC_EXPORT int memalloc_alloc_fd(struct memalloc *ma, uint64_t size,
+				      unsigned int flags, unsigned int align)
+{
+	return memalloc_alloc_raw(ma, size, flags, align, NULL);
 }
 
 MEMALLOC_EXPORT int memalloc_alloc(struct memalloc *ma, uint64_t size,
 				   unsigned int flags, unsigned int align,
 				   struct memalloc_ds **ds)
 {
-	int fd = memalloc_alloc_fd(ma, size, flags, align);
+	int fd = memalloc_alloc_raw(ma, size, flags, align, &align);
 	int ret;
 
 	if (fd < 0)
 		return fd;
-	ret = memalloc_ds_new(ma, fd, ds);
+	/* What the handle needs to know is known: no MEMALLOC_INFO. */
+	ret = memalloc_ds_wrap(ma, fd, size, align, ds);
 	if (ret)
 		close(fd);
 	return ret;
@@ -140,11 +158,7 @@ MEMALLOC_EXPORT int memalloc_alloc(struct memalloc *ma, uint64_t size,
 
 MEMALLOC_EXPORT int memalloc_free(struct memalloc *ma, struct memalloc_ds *ds)
 {
-	struct memalloc_free f = { .size = sizeof(f), .fd = ds->fd };
-
-	if (ioctl(ma->fd, MEMALLOC_FREE, &f))
-		return -errno;
-	return 0;
+	return memalloc_fd_free(ma, ds->fd);
 }
 
 MEMALLOC_EXPORT const char *memalloc_strerror(int err)
