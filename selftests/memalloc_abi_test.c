@@ -4,6 +4,7 @@
  * its exact errno, and proof that a refused call changes nothing.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
@@ -15,6 +16,11 @@
 
 #include "kselftest_harness.h"
 #include "util.h"
+
+#ifndef offsetofend
+#define offsetofend(type, member) \
+	(offsetof(type, member) + sizeof(((type *)0)->member))
+#endif
 
 /* A memalloc_alloc with room for a longer, future struct behind it. */
 struct alloc_ext {
@@ -175,6 +181,65 @@ TEST_F(abi, align_pud_accepted)
 	self->ext.a.align = 30;
 	ASSERT_EQ(0, ioctl(self->fd, MEMALLOC_ALLOC, &self->ext));
 	close(self->ext.a.out_fd);
+}
+
+TEST_F(abi, align_raised_and_written_back)
+{
+	ASSERT_EQ(0, ioctl(self->fd, MEMALLOC_ALLOC, &self->ext));
+	EXPECT_EQ(12u, self->ext.a.align);
+	close(self->ext.a.out_fd);
+	self->ext.a.flags = MEMALLOC_SUPER_PAGES;
+	self->ext.a.align = 13;
+	ASSERT_EQ(0, ioctl(self->fd, MEMALLOC_ALLOC, &self->ext));
+	EXPECT_EQ(21u, self->ext.a.align);
+	close(self->ext.a.out_fd);
+}
+
+/*
+ * The size rules hold for every command on a dataspace: one byte short of
+ * the first version is EINVAL, a non-zero byte past the struct is E2BIG,
+ * and neither does anything (a FREE that did would leave INFO ENODEV).
+ */
+TEST_F(abi, every_dataspace_command_checks_its_size)
+{
+	struct {
+		unsigned long cmd;
+		uint32_t min;
+		const char *name;
+	} cmds[] = {
+		{ MEMALLOC_INFO, offsetofend(struct memalloc_info, out_info_flags), "info" },
+		{ MEMALLOC_ALLOCATE, sizeof(struct memalloc_allocate), "allocate" },
+		{ MEMALLOC_PHYS, sizeof(struct memalloc_phys), "phys" },
+		{ MEMALLOC_DUP, sizeof(struct memalloc_dup), "dup" },
+		{ MEMALLOC_FREE, sizeof(struct memalloc_free), "free" },
+		{ MEMALLOC_CLEAR, sizeof(struct memalloc_clear), "clear" },
+		{ MEMALLOC_COPY_IN, sizeof(struct memalloc_copy_in), "copy_in" },
+	};
+	struct memalloc_info info = { .size = sizeof(info) };
+	union {
+		uint32_t size;
+		uint32_t word[32];
+	} buf;
+	unsigned int i;
+	int fd;
+
+	ASSERT_EQ(0, ioctl(self->fd, MEMALLOC_ALLOC, &self->ext));
+	fd = self->ext.a.out_fd;
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		/* Every struct has the dataspace fd right after the size. */
+		memset(&buf, 0, sizeof(buf));
+		buf.word[1] = fd;
+		buf.size = cmds[i].min - 1;
+		EXPECT_EQ(-1, ioctl(self->fd, cmds[i].cmd, &buf)) TH_LOG("%s", cmds[i].name);
+		EXPECT_EQ(EINVAL, errno) TH_LOG("%s", cmds[i].name);
+		buf.size = sizeof(buf);
+		buf.word[31] = 1;
+		EXPECT_EQ(-1, ioctl(self->fd, cmds[i].cmd, &buf)) TH_LOG("%s", cmds[i].name);
+		EXPECT_EQ(E2BIG, errno) TH_LOG("%s", cmds[i].name);
+	}
+	info.fd = fd;
+	EXPECT_EQ(0, ioctl(self->fd, MEMALLOC_INFO, &info));
+	close(fd);
 }
 
 TEST_F(abi, unsupported_flag_eopnotsupp)

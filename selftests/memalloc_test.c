@@ -172,6 +172,53 @@ TEST_F(dev, mremap_growth_refused)
 	close(fd);
 }
 
+/* The VmFlags line of the mapping at @addr in smaps, or "". */
+static const char *vmflags_of(const void *addr)
+{
+	static char line[256], found[256];
+	unsigned long lo, hi, a = (unsigned long)addr;
+	int in = 0;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	found[0] = 0;
+	if (!f)
+		return found;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
+			in = a >= lo && a < hi;
+		else if (in && !strncmp(line, "VmFlags:", 8))
+			strcpy(found, line);
+	}
+	fclose(f);
+	return found;
+}
+
+/* Every backing: no growth (dontexpand) and no core dump (dontdump). */
+TEST_F(dev, mappings_do_not_expand_or_dump)
+{
+	static const uint32_t kinds[] = {
+		0, MEMALLOC_PINNED, MEMALLOC_CONTINUOUS, MEMALLOC_SUPER_PAGES,
+		MEMALLOC_PINNED | MEMALLOC_SUPER_PAGES,
+	};
+	const size_t len = 2 << 20;
+	unsigned int i;
+	const char *flags;
+	void *p;
+	int fd;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		fd = ds_alloc(self->fd, len, kinds[i], 0, O_CLOEXEC);
+		ASSERT_LE(0, fd);
+		p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+		ASSERT_NE(MAP_FAILED, p);
+		flags = vmflags_of(p);
+		EXPECT_NE(NULL, strstr(flags, " de")) TH_LOG("flags %#x: %s", kinds[i], flags);
+		EXPECT_NE(NULL, strstr(flags, " dd")) TH_LOG("flags %#x: %s", kinds[i], flags);
+		munmap(p, len);
+		close(fd);
+	}
+}
+
 /* Lazy: nothing taken until touched; all of it back when fd and mapping go. */
 TEST_F(dev, lazy_memory_taken_on_touch_and_given_back)
 {
