@@ -11,7 +11,7 @@
 set -eo pipefail
 . "$(dirname "$0")/common.sh"
 
-"$TOP/testbed/deps.sh" gnuplot-nox
+deps gnuplot-nox || exit 1
 results=$TOP/bench/results
 mkdir -p "$results"
 make -s -C "$TOP/bench" >/dev/null

@@ -6,7 +6,7 @@
 set -o pipefail
 . "$(dirname "$0")/common.sh"
 
-"$TOP/testbed/deps.sh" || exit 1
+deps || exit 1
 src=$(src_dir) || exit 1
 work=$TOP/build
 mkdir -p "$work"

@@ -3,18 +3,32 @@
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${MEMALLOC_CACHE:-/var/cache/memalloc}
-STOCK_RELEASE=${STOCK_RELEASE:-$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null |
-	sed 's,.*/linux-headers-,,' | sort -V | tail -n 1)}
 SRC_TARBALL=/usr/src/linux-source-6.1.tar.xz
 
 die() { echo "testbed: $*" >&2; exit 1; }
 note() { echo "# $*" >&2; }
 
+# stock_release - set STOCK_RELEASE (unless given) to the newest Debian
+# kernel whose headers are installed. Known only once deps.sh has run.
+stock_release() {
+	STOCK_RELEASE=${STOCK_RELEASE:-$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null |
+		sed 's,.*/linux-headers-,,' | sort -V | tail -n 1)}
+}
+
+# deps [PACKAGE...] - install what is missing, then learn STOCK_RELEASE.
+deps() {
+	"$TOP/testbed/deps.sh" "$@" || return 1
+	stock_release
+	[ -n "$STOCK_RELEASE" ] || die "no linux-headers-*-amd64 in /usr/src"
+}
+
+stock_release
+
 # src_dir - extract Debian's linux-source once, keyed by its package version.
 src_dir() {
 	local ver dir
 	ver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null) ||
-		die "linux-source-6.1 is not installed (run: make deps)"
+		die "linux-source-6.1 is not installed (run: testbed/deps.sh)"
 	dir=$CACHE/linux-source-$ver
 	if [ ! -e "$dir/.extracted" ]; then
 		note "extracting $SRC_TARBALL to $dir"

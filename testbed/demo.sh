@@ -5,7 +5,7 @@
 set -eo pipefail
 . "$(dirname "$0")/common.sh"
 
-"$TOP/testbed/deps.sh"
+deps || exit 1
 b=$TOP/build/demo
 rm -rf "$b" && mkdir -p "$b/payload"
 ko=$(build_module "/lib/modules/$STOCK_RELEASE/build" "$b/src")

@@ -3,5 +3,5 @@
 # Print the directory of Debian's linux-source-6.1, extracted once into the cache.
 set -eo pipefail
 . "$(dirname "$0")/common.sh"
-"$TOP/testbed/deps.sh" >&2
+deps >&2 || exit 1
 src_dir
