@@ -240,25 +240,36 @@ static struct stats summarize(double *v, int n)
 	return s;
 }
 
-/* Seconds per cycle of @fn at @len: RUNS runs of enough cycles each. */
-static struct stats time_cycles(cycle_fn fn, size_t len)
+static int iterations(size_t len)
 {
-	int iters = len >= 16 * MIB ? 1 : (int)(16 * MIB / len);
-	double v[RUNS], t;
-	int r, i;
+	return len >= 16 * MIB ? 1 : len <= 64 * KIB ? 256 : (int)(16 * MIB / len);
+}
 
-	if (iters > 256)
-		iters = 256;
-	if (fn(len))	/* warm up, and see that it works at all */
-		return (struct stats){ .ok = false };
-	for (r = 0; r < RUNS; r++) {
-		t = now();
-		for (i = 0; i < iters; i++)
-			if (fn(len))
-				return (struct stats){ .ok = false };
-		v[r] = (now() - t) / iters;
-	}
-	return summarize(v, RUNS);
+/*
+ * Seconds per cycle of each of @n subjects at @len: RUNS runs of enough
+ * cycles each, taken in turn (run 1 of every subject, then run 2, ...), so
+ * that a slow spell of the host falls on subjects and baselines alike. A
+ * subject without a function, or whose cycle fails, has no figure.
+ */
+static void time_cycles(const cycle_fn *fn, struct stats *st, int n, size_t len)
+{
+	double v[n][RUNS], t;
+	bool ok[n];
+	int iters = iterations(len), k, r, i;
+
+	for (k = 0; k < n; k++)	/* warm up, and see that it works at all */
+		ok[k] = fn[k] && !fn[k](len);
+	for (r = 0; r < RUNS; r++)
+		for (k = 0; k < n; k++) {
+			if (!ok[k])
+				continue;
+			t = now();
+			for (i = 0; i < iters && ok[k]; i++)
+				ok[k] = !fn[k](len);
+			v[k][r] = (now() - t) / iters;
+		}
+	for (k = 0; k < n; k++)
+		st[k] = ok[k] ? summarize(v[k], RUNS) : (struct stats){ .ok = false };
 }
 
 static const char *kernel_name;
@@ -290,12 +301,10 @@ static struct stats memset_time(size_t len)
 {
 	char *p = anon_map(len, false);
 	double v[RUNS], t;
-	int iters = len >= 16 * MIB ? 1 : (int)(16 * MIB / len), r, i;
+	int iters = iterations(len), r, i;
 
 	if (!p)
 		return (struct stats){ .ok = false };
-	if (iters > 256)
-		iters = 256;
 	memset(p, 1, len);
 	for (r = 0; r < RUNS; r++) {
 		t = now();
@@ -312,44 +321,45 @@ static struct stats memset_time(size_t len)
 /* Cases 1 and 2: allocate + map + touch + free; and the memset floor. */
 static void bench_cycles(void)
 {
-	struct { const char *name; cycle_fn fn; } peers[] = {
-		{ "dma-heap-system", system_cycle }, { "dma-heap-cma", cma_cycle },
-		{ "memfd", memfd_cycle }, { "MAP_HUGETLB", hugetlb_cycle },
-		{ "memfd-MFD_HUGETLB", memfd_huge_cycle }, { "anon-THP", thp_cycle },
+	static const char *const peer[] = {
+		"dma-heap-system", "dma-heap-cma", "memfd", "MAP_HUGETLB",
+		"memfd-MFD_HUGETLB", "anon-THP",
 	};
-	struct stats ps[6], pinned, contig, lazy, super, floor, pinned_only, system_only_s;
+	enum { PINNED, CONTIG, LAZY, SUPER, PEERS, PINNED_ONLY = PEERS + 6,
+	       SYSTEM_ONLY, N };
+	cycle_fn fn[N] = {
+		ma_pinned, ma_contig, ma_lazy, ma_super,
+		system_cycle, cma_cycle, memfd_cycle, hugetlb_cycle,
+		memfd_huge_cycle, thp_cycle, ma_pinned_only, system_only,
+	};
+	struct stats st[N], floor;
 	unsigned int i, k;
 	size_t len;
 
 	for (i = 0; i < NSIZES; i++) {
 		len = sizes[i];
-		pinned = time_cycles(ma_pinned, len);
-		contig = time_cycles(ma_contig, len);
-		lazy = time_cycles(ma_lazy, len);
-		super = time_cycles(ma_super, len);
-		for (k = 0; k < 6; k++)
-			ps[k] = k == 1 && len > cma_size ? (struct stats){ .ok = false } :
-				time_cycles(peers[k].fn, len);
+		fn[PEERS + 1] = len > cma_size ? NULL : cma_cycle;
+		time_cycles(fn, st, N, len);
 		floor = memset_time(len);
-		pinned_only = time_cycles(ma_pinned_only, len);
-		system_only_s = time_cycles(system_only, len);
-		row("1-alloc-free-only", len, "pinned", peers[0].name, "s", pinned_only,
-		    system_only_s, "");
-		row("2-floor-alloc-free-only", len, "pinned", "memset", "s", pinned_only, floor, "");
-		row("1-alloc-map-touch-free", len, "pinned", peers[0].name, "s", pinned, ps[0],
-		    len >= 64 * KIB ? "<=1.0" : "");
-		row("1-alloc-map-touch-free", len, "contiguous", peers[1].name, "s", contig,
-		    ps[1], "<=1.2");
-		row("1-alloc-map-touch-free", len, "lazy", peers[2].name, "s", lazy, ps[2], "");
+		row("1-alloc-free-only", len, "pinned", peer[0], "s", st[PINNED_ONLY],
+		    st[SYSTEM_ONLY], "");
+		row("2-floor-alloc-free-only", len, "pinned", "memset", "s", st[PINNED_ONLY],
+		    floor, "");
+		row("1-alloc-map-touch-free", len, "pinned", peer[0], "s", st[PINNED],
+		    st[PEERS], len >= 64 * KIB ? "<=1.0" : "");
+		row("1-alloc-map-touch-free", len, "contiguous", peer[1], "s", st[CONTIG],
+		    st[PEERS + 1], "<=1.2");
+		row("1-alloc-map-touch-free", len, "lazy", peer[2], "s", st[LAZY],
+		    st[PEERS + 2], "");
 		for (k = 3; k < 6; k++)
-			row("1-alloc-map-touch-free", len, "super-pages", peers[k].name, "s",
-			    super, ps[k], "");
-		row("2-floor", len, "pinned", "memset", "s", pinned, floor,
+			row("1-alloc-map-touch-free", len, "super-pages", peer[k], "s",
+			    st[SUPER], st[PEERS + k], "");
+		row("2-floor", len, "pinned", "memset", "s", st[PINNED], floor,
 		    len >= MIB ? "<=1.25" : "");
-		row("2-floor", len, "contiguous", "memset", "s", contig, floor,
+		row("2-floor", len, "contiguous", "memset", "s", st[CONTIG], floor,
 		    len >= MIB ? "<=1.25" : "");
-		row("2-floor", len, "lazy", "memset", "s", lazy, floor, "");
-		row("2-floor", len, "super-pages", "memset", "s", super, floor, "");
+		row("2-floor", len, "lazy", "memset", "s", st[LAZY], floor, "");
+		row("2-floor", len, "super-pages", "memset", "s", st[SUPER], floor, "");
 	}
 }
 
