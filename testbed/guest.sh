@@ -5,8 +5,8 @@
 # printed. Usage:
 #   guest.sh KERNEL_IMAGE PAYLOAD_DIR OUT_DIR [EXTRA_MODULE_RELEASE]
 # Environment: GUEST_MEM (4G), GUEST_SMP (2), GUEST_TIMEOUT (seconds, 1800),
-# GUEST_APPEND (more kernel arguments), MEMALLOC_ACCEL (kvm or tcg; probed
-# when unset).
+# GUEST_APPEND (more kernel arguments), GUEST_QEMU (more QEMU arguments),
+# MEMALLOC_ACCEL (kvm or tcg; probed when unset).
 # OUT_DIR receives console.log (the kernel's console, ttyS0), results.log
 # (what /run printed, ttyS1) and initramfs.cpio.gz. The exit code is 0 when
 # the guest powered off by itself, 124 when it was killed at its time limit.
@@ -88,7 +88,7 @@ note "booting $(basename "$kernel") with $accel, ${GUEST_MEM:-4G}, limit ${GUEST
 set +e
 timeout --kill-after=10 "${GUEST_TIMEOUT:-1800}" \
 	qemu-system-x86_64 "${accel_args[@]}" -nodefaults -display none \
-	-m "${GUEST_MEM:-4G}" -smp "${GUEST_SMP:-2}" -no-reboot \
+	-m "${GUEST_MEM:-4G}" -smp "${GUEST_SMP:-2}" -no-reboot ${GUEST_QEMU:-} \
 	-kernel "$kernel" -initrd "$out/initramfs.cpio.gz" \
 	-append "console=ttyS0 panic=-1 rdinit=/init ${GUEST_APPEND:-}" \
 	-serial "file:$out/console.log" -serial "file:$out/results.log" \
