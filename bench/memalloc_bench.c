@@ -296,26 +296,14 @@ static void row(const char *kase, size_t size, const char *subject,
 static const size_t sizes[] = { 4 * KIB, 64 * KIB, MIB, 16 * MIB, 256 * MIB };
 #define NSIZES (sizeof(sizes) / sizeof(sizes[0]))
 
-/* The time to memset @len bytes already mapped and touched. */
-static struct stats memset_time(size_t len)
-{
-	char *p = anon_map(len, false);
-	double v[RUNS], t;
-	int iters = iterations(len), r, i;
+/* The floor: a memset of @len bytes already mapped and touched. */
+static char *floor_buf;
 
-	if (!p)
-		return (struct stats){ .ok = false };
-	memset(p, 1, len);
-	for (r = 0; r < RUNS; r++) {
-		t = now();
-		for (i = 0; i < iters; i++) {
-			memset(p, 0, len);
-			__asm__ volatile("" : : "r"(p) : "memory");
-		}
-		v[r] = (now() - t) / iters;
-	}
-	munmap(p, len);
-	return summarize(v, RUNS);
+static int memset_cycle(size_t len)
+{
+	memset(floor_buf, 0, len);
+	__asm__ volatile("" : : "r"(floor_buf) : "memory");
+	return 0;
 }
 
 /* Cases 1 and 2: allocate + map + touch + free; and the memset floor. */
@@ -326,11 +314,12 @@ static void bench_cycles(void)
 		"memfd-MFD_HUGETLB", "anon-THP",
 	};
 	enum { PINNED, CONTIG, LAZY, SUPER, PEERS, PINNED_ONLY = PEERS + 6,
-	       SYSTEM_ONLY, N };
+	       SYSTEM_ONLY, FLOOR, N };
 	cycle_fn fn[N] = {
 		ma_pinned, ma_contig, ma_lazy, ma_super,
 		system_cycle, cma_cycle, memfd_cycle, hugetlb_cycle,
 		memfd_huge_cycle, thp_cycle, ma_pinned_only, system_only,
+		memset_cycle,
 	};
 	struct stats st[N], floor;
 	unsigned int i, k;
@@ -339,8 +328,16 @@ static void bench_cycles(void)
 	for (i = 0; i < NSIZES; i++) {
 		len = sizes[i];
 		fn[PEERS + 1] = len > cma_size ? NULL : cma_cycle;
+		floor_buf = anon_map(len, false);
+		if (floor_buf)
+			memset(floor_buf, 1, len);
+		else
+			fn[FLOOR] = NULL;
 		time_cycles(fn, st, N, len);
-		floor = memset_time(len);
+		if (floor_buf)
+			munmap(floor_buf, len);
+		fn[FLOOR] = memset_cycle;
+		floor = st[FLOOR];
 		row("1-alloc-free-only", len, "pinned", peer[0], "s", st[PINNED_ONLY],
 		    st[SYSTEM_ONLY], "");
 		/* The floor target is the allocation's; the full cycle is shown too. */
