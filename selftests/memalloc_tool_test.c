@@ -463,6 +463,20 @@ TEST(alloc_super_pages_contiguous_refused)
 	}
 }
 
+TEST(alloc_align_above_pud_refused)
+{
+	struct run r;
+
+	NEED_DEV();
+	ASSERT_RAN(RUN(&r, "alloc", "4K", "--align", "31"));
+	EXPECT_EXIT(1, &r);
+	EXPECT_IN("alignment 2^31 is more than the kernel aligns to", r.err, &r);
+	EXPECT_IN(memalloc_strerror(-EINVAL), r.err, &r);
+	EXPECT_EQ(0u, r.out_len) {
+		LOG_RUN(&r);
+	}
+}
+
 TEST(alloc_hold_frees_on_sigint)
 {
 	struct run r;

@@ -61,7 +61,7 @@ static void usage(FILE *f)
 	      "      --super-pages    backed by 2 MiB pages\n"
 	      "      --write-combine  write-combined mappings (with --contiguous or --pinned)\n"
 	      "      --uncached       uncached mappings (with --contiguous or --pinned)\n"
-	      "      --align N        align to 2^N bytes, N in 0..63\n"
+	      "      --align N        align to 2^N bytes (at most 2^30 on x86-64)\n"
 	      "      --hold           keep it until SIGINT or SIGTERM, then free it\n"
 	      "  load [MODULE.ko]     load the module: by name as modprobe would, or the file\n"
 	      "  unload               unload the module\n"
@@ -593,6 +593,10 @@ static int cmd_alloc(int argc, char **argv)
 	ret = memalloc_alloc(ma, a.size, a.flags, a.align, &ds);
 	if (ret) {
 		memalloc_close(ma);
+		/* The options make valid flags: EINVAL is the alignment's. */
+		if (ret == -EINVAL && a.align)
+			return fail(ret, "alloc: alignment 2^%u is more than the kernel "
+				    "aligns to (2^30, 1 GiB, on x86-64)", a.align);
 		return fail(ret, "alloc %" PRIu64 " bytes, %s", a.size,
 			    flags_str(a.flags, "lazy", buf, sizeof(buf)));
 	}
