@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # The memalloc test command: static gates, then the selftests in a guest of
 # each kernel. Usage: check.sh [static] [stock] [debug] (default: all three).
+# MEMALLOC_TESTS="memalloc_ops_test ..." runs only those selftest programs.
 # Ends with "N passed, N failed, N skipped"; exits non-zero on any failure.
 set -o pipefail
 . "$(dirname "$0")/common.sh"
@@ -105,7 +106,10 @@ build_payload() {
 	make -s -C "$TOP/selftests" KSRC="$src" COLLECTION=memalloc emit_tests \
 		>"$b/payload/selftests/kselftest-list.txt"
 	cp "$TOP/testbed/guest-run.sh" "$b/payload/run"
-	echo "export MEMALLOC_STRESS_SECONDS=$3" >"$b/payload/env"
+	{
+		echo "export MEMALLOC_STRESS_SECONDS=$3"
+		echo "export MEMALLOC_TESTS='${MEMALLOC_TESTS:-}'"
+	} >"$b/payload/env"
 }
 
 # parse_results NAME RESULTS_LOG: count the KTAP results of every selftest.

@@ -16,7 +16,12 @@ else
 	exit 0
 fi
 [ -e $leaks ] && echo clear >$leaks
-(cd /opt/memalloc/selftests && MEMALLOC_KO=$ko ./run_kselftest.sh)
+# Only the programs named in MEMALLOC_TESTS, when it names any.
+only=
+for t in ${MEMALLOC_TESTS:-}; do
+	only="$only -t memalloc:$t"
+done
+(cd /opt/memalloc/selftests && MEMALLOC_KO=$ko ./run_kselftest.sh $only)
 if rmmod memalloc; then
 	echo "@@ rmmod ok"
 else
