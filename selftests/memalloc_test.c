@@ -269,14 +269,6 @@ TEST(outlives_device_fd)
 	close(fd);
 }
 
-static int ds_info(int dev, int fd, struct memalloc_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	info->size = sizeof(*info);
-	info->fd = fd;
-	return ioctl(dev, MEMALLOC_INFO, info) ? -errno : 0;
-}
-
 TEST_F(dev, info_of_a_lazy_dataspace_follows_its_pages)
 {
 	struct memalloc_info info;

@@ -7,6 +7,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +41,76 @@ static inline int ds_alloc(int dev, uint64_t length, uint32_t flags,
 	if (ioctl(dev, MEMALLOC_ALLOC, &a))
 		return -errno;
 	return a.out_fd;
+}
+
+static inline int ds_ioctl(int dev, unsigned long cmd, void *arg)
+{
+	return ioctl(dev, cmd, arg) ? -errno : 0;
+}
+
+static inline int ds_info(int dev, int fd, struct memalloc_info *info)
+{
+	*info = (struct memalloc_info){ .size = sizeof(*info), .fd = fd };
+	return ds_ioctl(dev, MEMALLOC_INFO, info);
+}
+
+static inline int ds_clear(int dev, int fd, uint64_t off, uint64_t len)
+{
+	struct memalloc_clear c = { .size = sizeof(c), .fd = fd,
+				    .offset = off, .length = len };
+
+	return ds_ioctl(dev, MEMALLOC_CLEAR, &c);
+}
+
+static inline int ds_copy_in(int dev, int dst, uint64_t dst_off, int src,
+			     uint64_t src_off, uint64_t len)
+{
+	struct memalloc_copy_in c = {
+		.size = sizeof(c), .fd = dst, .dst_offset = dst_off,
+		.src_fd = src, .src_offset = src_off, .length = len,
+	};
+
+	return ds_ioctl(dev, MEMALLOC_COPY_IN, &c);
+}
+
+/* A new handle of @fd's dataspace: the fd, or -errno. */
+static inline int ds_dup(int dev, int fd, uint32_t rights, uint32_t caching)
+{
+	struct memalloc_dup d = { .size = sizeof(d), .fd = fd, .rights = rights,
+				  .caching = caching, .fd_flags = O_CLOEXEC };
+	int ret = ds_ioctl(dev, MEMALLOC_DUP, &d);
+
+	return ret ? ret : d.out_fd;
+}
+
+static inline int ds_free(int dev, int fd)
+{
+	struct memalloc_free f = { .size = sizeof(f), .fd = fd };
+
+	return ds_ioctl(dev, MEMALLOC_FREE, &f);
+}
+
+static sigjmp_buf sigbus_jmp;
+
+static inline void on_sigbus(int sig)
+{
+	(void)sig;
+	siglongjmp(sigbus_jmp, 1);
+}
+
+/* Does reading @p raise SIGBUS? */
+static inline bool read_gets_sigbus(const volatile char *p)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	bool bus = false;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(sigbus_jmp, 1))
+		bus = true;
+	else
+		(void)*p;
+	sigaction(SIGBUS, &old, NULL);
+	return bus;
 }
 
 /* A field of a file's fdinfo (malloc'ed), or NULL. */
