@@ -11,6 +11,7 @@
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/nodemask.h>
+#include <linux/pagevec.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/user.h>
@@ -49,6 +50,11 @@
  * block: from the page allocator up to MAX_ORDER, otherwise (or when that
  * fails) with alloc_contig_range() over a range of a zone that the module
  * finds itself, aligned as asked and migrating movable pages out of it.
+ * The search is bounded: it steps by the block's aligned size, passes over
+ * ranges holding a page that is neither free nor movable without touching
+ * them, and makes at most MEMALLOC_CONTIG_TRIES tries (each isolates and
+ * migrates pages and drains every CPU's lists), rescheduling and stopping
+ * for a fatal signal as it goes.
  * Such a range cannot be charged to a memory cgroup on 6.1, so callers in a
  * memory-limited cgroup get ENOMEM instead.
  *
@@ -63,6 +69,12 @@
 				  __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_RECLAIM)
 /* Pages given back to release_pages() at once, between reschedules. */
 #define MEMALLOC_RELEASE_BATCH	SZ_4K
+/* Pages whose caching attribute changes at once, between reschedules. */
+#define MEMALLOC_CACHING_BATCH	512
+/* alloc_contig_range() calls one allocation may make. */
+#define MEMALLOC_CONTIG_TRIES	8
+/* Pages looked at between reschedules while searching a range. */
+#define MEMALLOC_SCAN_BATCH	SZ_32K
 
 /* Fail a charge above the cgroup's limit with ENOMEM, not the OOM killer. */
 #define MEMALLOC_LOW_ORDER_GFP (GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT | \
@@ -114,7 +126,12 @@ static int memalloc_alloc_chunks(struct memalloc_ds *ds)
 	return 0;
 }
 
-/* The first pfn in [@start, @start + @nr) that cannot be part of a block. */
+/*
+ * The first pfn in [@start, @start + @nr) that alloc_contig_range() could
+ * not take: a page outside @zone, reserved, or neither free nor movable.
+ * A look without locks, so only a hint; it saves isolating, migrating and
+ * draining for ranges that cannot be had.
+ */
 static unsigned long memalloc_first_unusable(struct zone *zone,
 					     unsigned long start,
 					     unsigned long nr)
@@ -124,9 +141,14 @@ static unsigned long memalloc_first_unusable(struct zone *zone,
 
 	for (pfn = start; pfn < start + nr; pfn++) {
 		page = pfn_to_online_page(pfn);
-		if (!page || page_zone(page) != zone || PageReserved(page) ||
-		    PageSlab(page))
+		if (!page || page_zone(page) != zone || PageReserved(page))
 			return pfn;
+		/* Free (a buddy's head, or a page inside one), or movable. */
+		if (!PageBuddy(page) && page_count(page) && !PageLRU(page) &&
+		    !__folio_test_movable(page_folio(page)))
+			return pfn;
+		if (!((pfn - start + 1) % MEMALLOC_SCAN_BATCH))
+			cond_resched();
 	}
 	return pfn;
 }
@@ -148,8 +170,13 @@ static int memalloc_zero_block(struct memalloc_ds *ds)
 	return 0;
 }
 
+/*
+ * Search @zone for an aligned range of @ds->npages pages, each pfn looked
+ * at once: past an unusable page, the next aligned start; past a failed
+ * try, the next aligned range. *@tries counts down the tries left.
+ */
 static int memalloc_contig_in_zone(struct memalloc_ds *ds, struct zone *zone,
-				   unsigned long stride)
+				   unsigned long stride, unsigned int *tries)
 {
 	unsigned long nr = ds->npages, end = zone_end_pfn(zone);
 	unsigned long start = ALIGN(zone->zone_start_pfn, stride), bad, i;
@@ -157,11 +184,17 @@ static int memalloc_contig_in_zone(struct memalloc_ds *ds, struct zone *zone,
 
 	while (start >= zone->zone_start_pfn && start + nr <= end &&
 	       start + nr > start) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
 		bad = memalloc_first_unusable(zone, start, nr);
 		if (bad < start + nr) {
 			start = ALIGN(bad + 1, stride);
 			continue;
 		}
+		if (!*tries)
+			return -ENOMEM;
+		--*tries;
 		ret = alloc_contig_range(start, start + nr, MIGRATE_MOVABLE,
 					 GFP_KERNEL | __GFP_NOWARN);
 		if (!ret) {
@@ -169,10 +202,7 @@ static int memalloc_contig_in_zone(struct memalloc_ds *ds, struct zone *zone,
 				ds->pages[i] = pfn_to_page(start + i);
 			return memalloc_zero_block(ds);
 		}
-		if (fatal_signal_pending(current))
-			return -EINTR;
-		start += max(stride, pageblock_nr_pages);
-		cond_resched();
+		start += ALIGN(nr, stride);
 	}
 	return -ENOMEM;
 }
@@ -204,6 +234,7 @@ static int memalloc_alloc_contig(struct memalloc_ds *ds, unsigned int align)
 	unsigned long stride = 1UL << (align - PAGE_SHIFT);
 	unsigned int order = max_t(unsigned int, get_order(ds->npages << PAGE_SHIFT),
 				   align - PAGE_SHIFT);
+	unsigned int tries = MEMALLOC_CONTIG_TRIES;
 	struct page *page;
 	int nid, zi, ret;
 
@@ -224,7 +255,7 @@ static int memalloc_alloc_contig(struct memalloc_ds *ds, unsigned int align)
 			if (!populated_zone(&pgdat->node_zones[zi]))
 				continue;
 			ret = memalloc_contig_in_zone(ds, &pgdat->node_zones[zi],
-						      stride);
+						      stride, &tries);
 			if (ret != -ENOMEM)
 				return ret;
 		}
@@ -288,27 +319,90 @@ static int memalloc_charge_locked(struct memalloc_ds *ds)
 
 /*
  * The kernel's own mapping of the pages takes the dataspace's caching
- * attribute, so that it does not alias the user mappings' with another.
+ * attribute, so that it does not alias the user mappings' with another; a
+ * batch at a time. ds->caching_pages counts the pages from the first on
+ * that may carry it, a failed batch included.
  */
 static int memalloc_set_caching(struct memalloc_ds *ds)
 {
-	int ret = 0;
-
 #ifdef CONFIG_X86
+	int (*set)(struct page **pages, int numpages);
+	pgoff_t n;
+	int ret;
+
 	switch (ds->flags & MEMALLOC_CACHING_MASK) {
 	case MEMALLOC_WRITE_COMBINE:
-		ret = set_pages_array_wc(ds->pages, ds->npages);
+		set = set_pages_array_wc;
 		break;
 	case MEMALLOC_UNCACHED:
-		ret = set_pages_array_uc(ds->pages, ds->npages);
+		set = set_pages_array_uc;
 		break;
 	default:
 		return 0;
 	}
-	ds->caching_set = !ret;
+	while (ds->caching_pages < ds->npages) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		n = min_t(pgoff_t, ds->npages - ds->caching_pages, MEMALLOC_CACHING_BATCH);
+		ret = set(ds->pages + ds->caching_pages, n);
+		ds->caching_pages += n;
+		/* The attribute could not be had for this memory. */
+		if (ret)
+			return -ENOMEM;
+		cond_resched();
+	}
 #endif
-	/* The attribute could not be had for this memory. */
-	return ret ? -ENOMEM : 0;
+	return 0;
+}
+
+/*
+ * Give the pages back their write-back attribute before they go back. A
+ * page that cannot have it back is never freed: it is left out of
+ * ds->pages, and so leaks, rather than reach another user uncached.
+ */
+static void memalloc_undo_caching(struct memalloc_ds *ds)
+{
+#ifdef CONFIG_X86
+	pgoff_t i, n;
+
+	for (i = 0; i < ds->caching_pages; i += n) {
+		n = min_t(pgoff_t, ds->caching_pages - i, MEMALLOC_CACHING_BATCH);
+		if (set_pages_array_wb(ds->pages + i, n)) {
+			pr_err_ratelimited("cannot make %lu pages write-back again: leaking them\n",
+					   n);
+			memset(ds->pages + i, 0, n * sizeof(*ds->pages));
+		}
+		cond_resched();
+	}
+	ds->caching_pages = 0;
+#endif
+}
+
+/*
+ * Pinned shmem pages become ordinary shmem pages again: evictable, as
+ * drm_gem_put_pages() leaves GEM objects' pages.
+ */
+static void memalloc_unpin_shmem(struct memalloc_ds *ds)
+{
+	struct folio *folio, *last = NULL;
+	struct folio_batch fbatch;
+	pgoff_t i;
+
+	mapping_clear_unevictable(ds->shmem->f_mapping);
+	folio_batch_init(&fbatch);
+	for (i = 0; i < ds->npages && ds->pages[i]; i++) {
+		folio = page_folio(ds->pages[i]);
+		if (folio == last)
+			continue;
+		last = folio;
+		if (!folio_batch_add(&fbatch, folio)) {
+			check_move_unevictable_folios(&fbatch);
+			folio_batch_init(&fbatch);
+			cond_resched();
+		}
+	}
+	if (folio_batch_count(&fbatch))
+		check_move_unevictable_folios(&fbatch);
 }
 
 /**
@@ -330,13 +424,14 @@ int memalloc_block_alloc(struct memalloc_ds *ds, unsigned int align)
 
 	if (!current->mm)
 		return -EINVAL;
+	/* The charge first: a caller over its limit costs nothing. */
+	ret = memalloc_charge_locked(ds);
+	if (ret)
+		return ret;
 	ds->pages = kvcalloc(ds->npages, sizeof(*ds->pages),
 			     GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!ds->pages)
 		return -ENOMEM;
-	ret = memalloc_charge_locked(ds);
-	if (ret)
-		return ret;
 
 	if (ds->shmem)
 		return memalloc_pin_shmem(ds);
@@ -354,8 +449,9 @@ int memalloc_block_alloc(struct memalloc_ds *ds, unsigned int align)
  * @ds: the dataspace
  *
  * Drops the dataspace's reference to each page: a page still held by
- * get_user_pages() goes back when its holder lets go. Gives back the
- * locked-memory charge too. Calling it again does nothing.
+ * get_user_pages() goes back when its holder lets go. Pages get their
+ * write-back attribute back first, and pinned shmem pages become evictable.
+ * Gives back the locked-memory charge too. Calling it again does nothing.
  *
  * Context: process context.
  */
@@ -364,11 +460,9 @@ void memalloc_block_free(struct memalloc_ds *ds)
 	pgoff_t i, n;
 
 	if (ds->pages) {
-#ifdef CONFIG_X86
-		if (ds->caching_set)
-			set_pages_array_wb(ds->pages, ds->npages);
-		ds->caching_set = false;
-#endif
+		memalloc_undo_caching(ds);
+		if (ds->shmem)
+			memalloc_unpin_shmem(ds);
 		/* In batches, as the page cache does; a failed allocation leaves NULLs. */
 		for (i = 0; i < ds->npages; i += n) {
 			for (n = 0; i + n < ds->npages && ds->pages[i + n] &&

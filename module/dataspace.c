@@ -13,9 +13,12 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/memcontrol.h>
 #include <linux/mount.h>
 #include <linux/overflow.h>
+#include <linux/pseudo_fs.h>
 #include <linux/scatterlist.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
@@ -48,7 +51,13 @@ MODULE_IMPORT_NS(DMA_BUF);
  * Each fd is a handle (struct memalloc_handle): a dma-buf of its own, whose
  * file is opened read-write, or read-only for a read-only handle, so that
  * mmap() itself refuses PROT_WRITE on it. The dataspace lives while any
- * handle does.
+ * handle does. Every handle's file uses the dataspace's own address_space
+ * (the mapping of an inode on memalloc's pseudo file system), so all
+ * block-backed mappings of a dataspace, through any handle, are found
+ * there: revocation zaps them with one unmap_mapping_range() and never
+ * looks at a handle's file, which may be gone while its dma-buf lives on
+ * (an O_PATH open of /proc/PID/fd/N keeps the dma-buf's dentry, not its
+ * file).
  */
 
 /**
@@ -58,9 +67,14 @@ MODULE_IMPORT_NS(DMA_BUF);
  * ds->pages or the shmem file's pages, or tests ds->dead, holds it for
  * reading: the commands, mmap() and the fault handler of block-backed
  * mappings. memalloc_ds_revoke() holds it for writing, and so do the
- * changes of ds->handles and ds->attachments.
+ * changes of ds->attachments.
  *
- * Order: mmap_lock, then ds->lock (faults, mmap()), then a dma-buf's
+ * ds->clear_lock keeps device attachments and hole punching apart: a
+ * clear holds it for reading from its look at ds->attachments until its
+ * punch is done, attaching holds it for writing. It ranks above the shmem
+ * file's locks, which a punch takes.
+ *
+ * Order: mmap_lock, then ds->lock (faults, mmap()), then the dataspace's
  * i_mmap_rwsem (revocation zapping block-backed mappings). The shmem
  * file's locks (its i_rwsem, sb_writers) rank above mmap_lock, as every
  * file system's do: revocation and clear truncate or punch the shmem file
@@ -73,6 +87,9 @@ MODULE_IMPORT_NS(DMA_BUF);
 /* Private tmpfs mounts: 4 KiB pages, and transparent huge pages. */
 static struct vfsmount *memalloc_mnt;
 static struct vfsmount *memalloc_huge_mnt;
+/* The pseudo file system of the dataspaces' inodes (see ds->inode). */
+static struct vfsmount *memalloc_fs_mnt;
+#define MEMALLOC_FS_MAGIC	0x6d656d61	/* "mema" */
 
 static const struct dma_buf_ops memalloc_dma_buf_ops;
 
@@ -84,7 +101,7 @@ static const struct dma_buf_ops memalloc_dma_buf_ops;
  */
 bool memalloc_handle_writable(const struct memalloc_handle *h)
 {
-	return h->dmabuf->file->f_mode & FMODE_WRITE;
+	return h->writable;
 }
 
 /**
@@ -113,12 +130,15 @@ static int memalloc_attach(struct dma_buf *dmabuf,
 	struct memalloc_ds *ds = h->ds;
 	int ret = 0;
 
+	/* Not while a clear punches holes the device would not see. */
+	down_write(&ds->clear_lock);
 	down_write(&ds->lock);
 	if (ds->dead)
 		ret = -ENODEV;
 	else
 		ds->attachments++;
 	up_write(&ds->lock);
+	up_write(&ds->clear_lock);
 	return ret;
 }
 
@@ -138,6 +158,26 @@ static void memalloc_put_sgt_pages(struct sg_table *sgt)
 
 	for_each_sgtable_page(sgt, &iter, 0)
 		put_page(sg_page_iter_page(&iter));
+}
+
+/*
+ * A device needs every page of a lazy dataspace: take the missing ones as
+ * the dataspace's owner would, charged to the memory cgroup it allocated
+ * from (not the importer's), failing with ENOMEM over its limit instead of
+ * calling the OOM killer, and stopping for a fatal signal.
+ */
+static struct page *memalloc_populate_page(struct memalloc_ds *ds, pgoff_t index)
+{
+	struct mem_cgroup *old = set_active_memcg(ds->memcg);
+	struct page *page;
+
+	page = shmem_read_mapping_page_gfp(ds->shmem->f_mapping, index,
+					   MEMALLOC_POPULATE_GFP);
+	set_active_memcg(old);
+	/* shmem's ENOSPC is the machine's commit limit: out of memory. */
+	if (PTR_ERR(page) == -ENOSPC)
+		return ERR_PTR(-ENOMEM);
+	return page;
 }
 
 /* An attachment holds the dataspace against revocation: no lock needed. */
@@ -168,11 +208,16 @@ static struct sg_table *memalloc_map_dma_buf(struct dma_buf_attachment *attach,
 			get_page(pages[i]);
 			continue;
 		}
-		pages[i] = shmem_read_mapping_page(ds->shmem->f_mapping, i);
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			goto err_put_pages;
+		}
+		pages[i] = memalloc_populate_page(ds, i);
 		if (IS_ERR(pages[i])) {
 			ret = PTR_ERR(pages[i]);
 			goto err_put_pages;
 		}
+		cond_resched();
 	}
 
 	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
@@ -211,11 +256,39 @@ static void memalloc_unmap_dma_buf(struct dma_buf_attachment *attach,
 	kfree(sgt);
 }
 
+/* Pages a fault maps at once, between reschedules. */
+#define MEMALLOC_FAULT_BATCH	512UL
+
+/*
+ * Map up to @n pages of @ds from @pgoff at @addr: page-backed entries, or
+ * pfn entries in a VM_PFNMAP vma (see memalloc_mmap_block()). Return 0,
+ * -EBUSY at the first page mapped already (page-backed only), or -ENOMEM.
+ */
+static int memalloc_block_insert(struct vm_area_struct *vma, unsigned long addr,
+				 struct memalloc_ds *ds, pgoff_t pgoff,
+				 unsigned long n)
+{
+	unsigned long i;
+	vm_fault_t ret;
+
+	if (!(vma->vm_flags & VM_PFNMAP))
+		return vm_insert_pages(vma, addr, ds->pages + pgoff, &n);
+	for (i = 0; i < n; i++) {
+		ret = vmf_insert_pfn(vma, addr + (i << PAGE_SHIFT),
+				     page_to_pfn(ds->pages[pgoff + i]));
+		if (ret & VM_FAULT_ERROR)
+			return ret & VM_FAULT_OOM ? -ENOMEM : -EFAULT;
+	}
+	return 0;
+}
+
 /*
  * Block-backed mappings fill on the first fault, from the faulting page to
- * the end of the mapping in one go. Filling them in mmap() instead would
- * race with revocation: the new vma is not yet on the dma-buf's mapping,
- * where memalloc_ds_revoke() finds the vmas it zaps.
+ * the end of the mapping (page-backed) or of its 2 MiB window (pfn entries,
+ * which do not tell where they meet a page mapped already), a batch at a
+ * time. Filling them in mmap() instead would race with revocation: the new
+ * vma is not yet on the dataspace's mapping, where memalloc_ds_revoke()
+ * zaps.
  */
 static vm_fault_t memalloc_block_fault(struct vm_fault *vmf)
 {
@@ -223,20 +296,33 @@ static vm_fault_t memalloc_block_fault(struct vm_fault *vmf)
 	struct dma_buf *dmabuf = vma->vm_file->private_data;
 	struct memalloc_handle *h = dmabuf->priv;
 	struct memalloc_ds *ds = h->ds;
-	unsigned long n = (vma->vm_end - vmf->address) >> PAGE_SHIFT;
+	unsigned long addr = vmf->address & PAGE_MASK, left, n;
+	pgoff_t pgoff = vmf->pgoff;
 	vm_fault_t ret = VM_FAULT_NOPAGE;
 	int err;
 
 	if (memalloc_ds_lock_live(ds))
 		return VM_FAULT_SIGBUS;
-	if (vmf->pgoff >= ds->npages) {
+	if (pgoff >= ds->npages) {
 		ret = VM_FAULT_SIGBUS;
 		goto out;
 	}
-	n = min_t(unsigned long, n, ds->npages - vmf->pgoff);
-	/* It stops at the first page mapped already: EBUSY. */
-	err = vm_insert_pages(vma, vmf->address & PAGE_MASK,
-			      ds->pages + vmf->pgoff, &n);
+	left = min_t(unsigned long, (vma->vm_end - addr) >> PAGE_SHIFT,
+		     ds->npages - pgoff);
+	if (vma->vm_flags & VM_PFNMAP)
+		left = min(left, MEMALLOC_FAULT_BATCH -
+			   ((addr >> PAGE_SHIFT) & (MEMALLOC_FAULT_BATCH - 1)));
+	for (;;) {
+		n = min(left, MEMALLOC_FAULT_BATCH);
+		err = memalloc_block_insert(vma, addr, ds, pgoff, n);
+		left -= n;
+		if (err || !left || fatal_signal_pending(current))
+			break;
+		addr += n << PAGE_SHIFT;
+		pgoff += n;
+		cond_resched();
+	}
+	/* The faulting page is mapped unless the first batch failed. */
 	if (err == -ENOMEM)
 		ret = VM_FAULT_OOM;
 	else if (err && err != -EBUSY)
@@ -287,17 +373,43 @@ static const struct vm_operations_struct memalloc_pinned_vm_ops = {
 	.map_pages = memalloc_pinned_map_pages,
 };
 
+/*
+ * The file that mappings of a PINNED SUPER_PAGES dataspace map (shmem's,
+ * whose own mmap memalloc calls) cannot be mapped otherwise:
+ * remap_file_pages() maps a vma's file anew, which would give a plain
+ * shmem vma that holds neither the pins nor the locked-memory charge.
+ */
+static int memalloc_map_file_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return -ENODEV;
+}
+
+static const struct file_operations memalloc_pinned_map_fops = {
+	.owner = THIS_MODULE,
+	.mmap = memalloc_map_file_mmap,
+	.fsync = noop_fsync,
+	.llseek = noop_llseek,
+};
+
 static int memalloc_mmap_block(struct memalloc_handle *h,
 			       struct vm_area_struct *vma)
 {
 	u32 caching = h->ds->flags & MEMALLOC_CACHING_MASK;
 
-	/* Page-backed, so get_user_pages() works on the mapping. */
-	vma->vm_flags |= VM_MIXEDMAP;
-	if (caching == MEMALLOC_WRITE_COMBINE)
-		vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
-	else if (caching == MEMALLOC_UNCACHED)
-		vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
+	/*
+	 * Page-backed, so get_user_pages() works on the mapping; but memory
+	 * with a caching attribute is mapped with pfn entries, which
+	 * get_user_pages() refuses: its users would map it write-back.
+	 */
+	if (caching == MEMALLOC_CACHED) {
+		vma->vm_flags |= VM_MIXEDMAP;
+	} else {
+		vma->vm_flags |= VM_PFNMAP;
+		if (caching == MEMALLOC_WRITE_COMBINE)
+			vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
+		else
+			vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
+	}
 	vma->vm_ops = &memalloc_block_vm_ops;
 	return 0;
 }
@@ -309,7 +421,7 @@ static int memalloc_mmap_shmem(struct memalloc_handle *h,
 	int ret;
 
 	vma_set_file(vma, ds->map_file);
-	ret = call_mmap(ds->map_file, vma);
+	ret = ds->shmem->f_op->mmap(ds->map_file, vma);
 	if (ret || !ds->pages)
 		return ret;
 	if (!vma->vm_ops->fault || !vma->vm_ops->map_pages || vma->vm_ops->open ||
@@ -358,11 +470,14 @@ static int memalloc_dma_buf_mmap(struct dma_buf *dmabuf,
 
 static void memalloc_ds_free_backing(struct memalloc_ds *ds)
 {
+	memalloc_block_free(ds);
 	if (ds->map_file)
 		fput(ds->map_file);
 	if (ds->shmem)
 		fput(ds->shmem);
-	memalloc_block_free(ds);
+	if (ds->inode)
+		iput(ds->inode);
+	mem_cgroup_put(ds->memcg);
 	kfree(ds);
 }
 
@@ -376,9 +491,6 @@ static void memalloc_dma_buf_release(struct dma_buf *dmabuf)
 	struct memalloc_handle *h = dmabuf->priv;
 	struct memalloc_ds *ds = h->ds;
 
-	down_write(&ds->lock);
-	list_del(&h->node);
-	up_write(&ds->lock);
 	kfree(h);
 	kref_put(&ds->kref, memalloc_ds_release);
 }
@@ -402,13 +514,12 @@ static struct dma_buf *memalloc_handle_new(struct memalloc_ds *ds,
 	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
 	struct memalloc_handle *h;
 	struct dma_buf *dmabuf;
-	bool dead;
 
 	h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
 	if (!h)
 		return ERR_PTR(-ENOMEM);
 	h->ds = ds;
-	INIT_LIST_HEAD(&h->node);
+	h->writable = writable;
 
 	exp_info.ops = &memalloc_dma_buf_ops;
 	exp_info.size = ds->npages << PAGE_SHIFT;
@@ -421,13 +532,11 @@ static struct dma_buf *memalloc_handle_new(struct memalloc_ds *ds,
 	}
 	h->dmabuf = dmabuf;
 	kref_get(&ds->kref);
+	/* Before anyone can map it: see "DOC: dataspaces". */
+	dmabuf->file->f_mapping = ds->inode->i_mapping;
 
-	down_write(&ds->lock);
-	dead = ds->dead;
-	if (!dead)
-		list_add(&h->node, &ds->handles);
-	up_write(&ds->lock);
-	if (dead) {
+	/* A handle made while revoking has nothing to map: let it go. */
+	if (READ_ONCE(ds->dead)) {
 		dma_buf_put(dmabuf);
 		return ERR_PTR(-ENODEV);
 	}
@@ -520,11 +629,18 @@ static struct memalloc_ds *memalloc_ds_new(struct memalloc_alloc *cmd,
 		return ERR_PTR(-ENOMEM);
 	kref_init(&ds->kref);
 	init_rwsem(&ds->lock);
-	INIT_LIST_HEAD(&ds->handles);
+	init_rwsem(&ds->clear_lock);
 	ds->size = cmd->length;
 	ds->flags = cmd->flags;
 	ds->align = cmd->align;
 	ds->npages = rounded >> PAGE_SHIFT;
+	ds->memcg = get_mem_cgroup_from_mm(current->mm);
+	ds->inode = alloc_anon_inode(memalloc_fs_mnt->mnt_sb);
+	if (IS_ERR(ds->inode)) {
+		ret = PTR_ERR(ds->inode);
+		ds->inode = NULL;
+		goto err_free_ds;
+	}
 	/* Shmem for lazy and super pages, pinned or not; pages we own else. */
 	if (ds->flags & MEMALLOC_SUPER_PAGES ||
 	    !(ds->flags & (MEMALLOC_CONTINUOUS | MEMALLOC_PINNED))) {
@@ -545,6 +661,12 @@ static struct memalloc_ds *memalloc_ds_new(struct memalloc_alloc *cmd,
 		if (ret) {
 			ds->map_file = NULL;
 			goto err_free_ds;
+		}
+		if (ds->flags & MEMALLOC_PINNED) {
+			/* Held by the module while the file lives. */
+			fops_put(ds->map_file->f_op);
+			__module_get(THIS_MODULE);
+			ds->map_file->f_op = &memalloc_pinned_map_fops;
 		}
 	}
 	if (ds->flags & (MEMALLOC_CONTINUOUS | MEMALLOC_PINNED)) {
@@ -577,6 +699,9 @@ int memalloc_ds_alloc(struct memalloc_ucmd *ucmd)
 	u64 rounded;
 	int fd, ret;
 
+	/* Reading the device tells what it offers; allocating writes. */
+	if (!(ucmd->file->f_mode & FMODE_WRITE))
+		return -EBADF;
 	ret = memalloc_check_alloc(cmd, &rounded);
 	if (ret)
 		return ret;
@@ -744,27 +869,14 @@ static void memalloc_truncate_shmem(struct memalloc_ds *ds)
 /* Give the memory back: zapping mappings first, so no access reaches it. */
 static int memalloc_ds_revoke(struct memalloc_ds *ds)
 {
-	struct memalloc_handle *h;
-	struct file *file;
-
 	down_write(&ds->lock);
 	if (ds->dead || ds->attachments) {
 		up_write(&ds->lock);
 		return ds->dead ? -ENODEV : -EBUSY;
 	}
-	ds->dead = true;
-	/*
-	 * Block-backed mappings map the dma-bufs. A handle whose file is on
-	 * its way out (its release waits for ds->lock) has no mapping left,
-	 * and may have lost its inode already: skip it.
-	 */
-	list_for_each_entry(h, &ds->handles, node) {
-		file = h->dmabuf->file;
-		if (!get_file_rcu(file))
-			continue;
-		unmap_mapping_range(file->f_mapping, 0, 0, 1);
-		fput(file);
-	}
+	WRITE_ONCE(ds->dead, true);
+	/* Every block-backed mapping, of every handle, is on the one mapping. */
+	unmap_mapping_range(ds->inode->i_mapping, 0, 0, 1);
 	memalloc_block_free(ds);
 	up_write(&ds->lock);
 	/* Dead now: nothing maps or fills it again but shmem's own faults. */
@@ -807,30 +919,62 @@ static struct vfsmount *memalloc_mount(struct file_system_type *type,
 	return vfs_kern_mount(type, SB_KERNMOUNT, KBUILD_MODNAME, opts);
 }
 
+static int memalloc_fs_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, MEMALLOC_FS_MAGIC) ? 0 : -ENOMEM;
+}
+
+/* Never registered, and no module reference: its only mount is ours. */
+static struct file_system_type memalloc_fs_type = {
+	.name = KBUILD_MODNAME,
+	.init_fs_context = memalloc_fs_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
+
+static int memalloc_tmpfs_init(void)
+{
+	struct file_system_type *type = get_fs_type("tmpfs");
+	int ret = 0;
+
+	if (!type)
+		return -ENODEV;
+	memalloc_mnt = memalloc_mount(type, "huge=never");
+	if (IS_ERR(memalloc_mnt)) {
+		ret = PTR_ERR(memalloc_mnt);
+		goto out;
+	}
+	/* Without transparent huge pages, no SUPER_PAGES: the rest works. */
+	if (!has_transparent_hugepage())
+		goto out;
+	memalloc_huge_mnt = memalloc_mount(type, "huge=always");
+	if (IS_ERR(memalloc_huge_mnt)) {
+		ret = PTR_ERR(memalloc_huge_mnt);
+		memalloc_huge_mnt = NULL;
+		kern_unmount(memalloc_mnt);
+	}
+out:
+	/* put_filesystem(), which modules cannot call. */
+	module_put(type->owner);
+	return ret;
+}
+
 /**
- * memalloc_ds_init() - mount the private tmpfs instances that back dataspaces
+ * memalloc_ds_init() - mount the file systems that back dataspaces
  *
  * Context: module init.
  * Return: 0 or a negative errno.
  */
 int memalloc_ds_init(void)
 {
-	struct file_system_type *type = get_fs_type("tmpfs");
+	int ret;
 
-	if (!type)
-		return -ENODEV;
-	memalloc_mnt = memalloc_mount(type, "huge=never");
-	if (IS_ERR(memalloc_mnt))
-		return PTR_ERR(memalloc_mnt);
-	/* Without transparent huge pages, no SUPER_PAGES: the rest works. */
-	if (!has_transparent_hugepage())
-		return 0;
-	memalloc_huge_mnt = memalloc_mount(type, "huge=always");
-	if (IS_ERR(memalloc_huge_mnt)) {
-		kern_unmount(memalloc_mnt);
-		return PTR_ERR(memalloc_huge_mnt);
-	}
-	return 0;
+	memalloc_fs_mnt = kern_mount(&memalloc_fs_type);
+	if (IS_ERR(memalloc_fs_mnt))
+		return PTR_ERR(memalloc_fs_mnt);
+	ret = memalloc_tmpfs_init();
+	if (ret)
+		kern_unmount(memalloc_fs_mnt);
+	return ret;
 }
 
 /**
@@ -845,4 +989,5 @@ void memalloc_ds_exit(void)
 	if (memalloc_huge_mnt)
 		kern_unmount(memalloc_huge_mnt);
 	kern_unmount(memalloc_mnt);
+	kern_unmount(memalloc_fs_mnt);
 }

@@ -7,6 +7,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/nospec.h>
 #include <linux/uaccess.h>
 
 #include "memalloc.h"
@@ -17,7 +18,8 @@
  * Every command is a row of memalloc_ioctl_ops: the smallest struct size it
  * accepts (the first version of its struct), the size the kernel knows, and
  * the handler. memalloc_ioctl() reads the caller's leading size field, checks
- * it against the minimum (EINVAL), copies the struct with
+ * it against the minimum (EINVAL) and against a page (E2BIG: no caller
+ * makes the kernel check a longer tail), copies the struct with
  * copy_struct_from_user() (E2BIG for a non-zero unknown tail) and hands the
  * handler a kernel copy. Handlers write their answer back with
  * memalloc_ucmd_respond().
@@ -136,6 +138,7 @@ static long memalloc_ioctl(struct file *file, unsigned int cmd,
 	const struct memalloc_ioctl_op *op;
 	union memalloc_cmd_buffer buf;
 	struct memalloc_ucmd ucmd = {
+		.file = file,
 		.ubuf = (void __user *)arg,
 		.cmd = &buf,
 	};
@@ -144,7 +147,7 @@ static long memalloc_ioctl(struct file *file, unsigned int cmd,
 
 	if (nr >= ARRAY_SIZE(memalloc_ioctl_ops))
 		return -ENOTTY;
-	op = &memalloc_ioctl_ops[nr];
+	op = &memalloc_ioctl_ops[array_index_nospec(nr, ARRAY_SIZE(memalloc_ioctl_ops))];
 	if (op->ioctl_num != cmd)
 		return -ENOTTY;
 
@@ -152,6 +155,8 @@ static long memalloc_ioctl(struct file *file, unsigned int cmd,
 		return -EFAULT;
 	if (ucmd.user_size < op->min_size)
 		return -EINVAL;
+	if (ucmd.user_size > PAGE_SIZE)
+		return -E2BIG;
 	ret = copy_struct_from_user(&buf, op->size, ucmd.ubuf, ucmd.user_size);
 	if (ret)
 		return ret;

@@ -27,10 +27,6 @@
  * reached through their pages.
  */
 
-/* Fail a charge over the memory cgroup's limit, do not OOM-kill. */
-#define MEMALLOC_POPULATE_GFP (GFP_HIGHUSER_MOVABLE | __GFP_RETRY_MAYFAIL | \
-			       __GFP_NOWARN)
-
 /* Page @index of @ds with a reference, taken (zeroed) if absent. */
 static struct page *memalloc_ds_page(struct memalloc_ds *ds, pgoff_t index)
 {
@@ -186,73 +182,6 @@ out:
 	return ret;
 }
 
-/* Zero a range of an eager dataspace in place. */
-static int memalloc_zero_range(struct memalloc_ds *ds, u64 offset, u64 len)
-{
-	unsigned int off, n;
-
-	while (len) {
-		off = offset_in_page(offset);
-		n = min_t(u64, len, PAGE_SIZE - off);
-		memzero_page(ds->pages[offset >> PAGE_SHIFT], off, n);
-		offset += n;
-		len -= n;
-		if (fatal_signal_pending(current))
-			return -EINTR;
-		cond_resched();
-	}
-	return 0;
-}
-
-/**
- * memalloc_ds_clear() - MEMALLOC_CLEAR: zero a range
- * @ucmd: the call, holding a struct memalloc_clear
- *
- * A lazy dataspace's whole pages in the range are punched out of its shmem
- * file, which zeroes the partial pages at the edges and unmaps the rest.
- *
- * Context: process context; sleeps.
- * Return: 0 or a negative errno, as listed in the UAPI header.
- */
-int memalloc_ds_clear(struct memalloc_ucmd *ucmd)
-{
-	struct memalloc_clear *cmd = ucmd->cmd;
-	struct memalloc_handle *h;
-	struct memalloc_ds *ds;
-	u64 mappable, len = 0;
-	bool punch = false;
-	int ret = 0;
-
-	h = memalloc_handle_get_live(cmd->fd);
-	if (IS_ERR(h))
-		return PTR_ERR(h);
-	ds = h->ds;
-	mappable = (u64)ds->npages << PAGE_SHIFT;
-	if (!memalloc_handle_writable(h))
-		ret = -EACCES;
-	else if (cmd->offset >= mappable)
-		ret = -ERANGE;
-	if (ret)
-		goto out;
-	len = min(cmd->length, mappable - cmd->offset);
-	/* Lazy memory is punched out, eager memory zeroed in place. */
-	punch = !ds->pages;
-	if (len && !punch)
-		ret = memalloc_zero_range(ds, cmd->offset, len);
-out:
-	up_read(&ds->lock);
-	/*
-	 * Not under ds->lock: the fs's locks rank above mmap_lock, which
-	 * ranks above ds->lock. A revocation meanwhile truncated the file
-	 * to nothing, where a hole changes nothing.
-	 */
-	if (!ret && len && punch)
-		ret = vfs_fallocate(ds->shmem, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-				    cmd->offset, len);
-	memalloc_handle_put(h);
-	return ret;
-}
-
 /* Read @n bytes at @offset of @ds, within one page, into @buf. */
 static int memalloc_read_chunk(struct memalloc_ds *ds, u64 offset, void *buf,
 			       unsigned int n)
@@ -272,7 +201,7 @@ static int memalloc_read_chunk(struct memalloc_ds *ds, u64 offset, void *buf,
 	return done == n ? 0 : -EIO;
 }
 
-/* Write @n bytes from @buf to @offset of @ds, within one page. */
+/* Write @n bytes from @buf (zeroes if NULL) to @offset of @ds, within one page. */
 static int memalloc_write_chunk(struct memalloc_ds *ds, u64 offset,
 				const void *buf, unsigned int n)
 {
@@ -280,11 +209,92 @@ static int memalloc_write_chunk(struct memalloc_ds *ds, u64 offset,
 
 	if (IS_ERR(page))
 		return PTR_ERR(page);
-	memcpy_to_page(page, offset_in_page(offset), buf, n);
+	if (buf)
+		memcpy_to_page(page, offset_in_page(offset), buf, n);
+	else
+		memzero_page(page, offset_in_page(offset), n);
 	if (!ds->pages)
 		set_page_dirty(page);
 	put_page(page);
 	return 0;
+}
+
+/* Zero a range in place, page by page. */
+static int memalloc_zero_range(struct memalloc_ds *ds, u64 offset, u64 len)
+{
+	unsigned int n;
+	int ret;
+
+	while (len) {
+		n = min_t(u64, len, PAGE_SIZE - offset_in_page(offset));
+		ret = memalloc_write_chunk(ds, offset, NULL, n);
+		if (ret)
+			return ret;
+		offset += n;
+		len -= n;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+	return 0;
+}
+
+/**
+ * memalloc_ds_clear() - MEMALLOC_CLEAR: zero a range
+ * @ucmd: the call, holding a struct memalloc_clear
+ *
+ * A lazy dataspace's whole pages in the range are punched out of its shmem
+ * file, which zeroes the partial pages at the edges and unmaps the rest;
+ * while a device holds an attachment, whose pages a punch would take from
+ * under it, the range is zeroed in place instead, as in an eager one.
+ *
+ * Context: process context; sleeps.
+ * Return: 0 or a negative errno, as listed in the UAPI header.
+ */
+int memalloc_ds_clear(struct memalloc_ucmd *ucmd)
+{
+	struct memalloc_clear *cmd = ucmd->cmd;
+	struct memalloc_handle *h;
+	struct memalloc_ds *ds;
+	u64 mappable, len = 0;
+	bool punch = false;
+	int ret = 0;
+
+	h = memalloc_handle_get(cmd->fd);
+	if (IS_ERR(h))
+		return PTR_ERR(h);
+	ds = h->ds;
+	/* No device attaches between the look at attachments and the punch. */
+	down_read(&ds->clear_lock);
+	ret = memalloc_ds_lock_live(ds);
+	if (ret)
+		goto out_unlock_clear;
+	mappable = (u64)ds->npages << PAGE_SHIFT;
+	if (!memalloc_handle_writable(h))
+		ret = -EACCES;
+	else if (cmd->offset >= mappable)
+		ret = -ERANGE;
+	if (ret)
+		goto out;
+	len = min(cmd->length, mappable - cmd->offset);
+	/* Lazy memory is punched out, eager or attached memory zeroed in place. */
+	punch = !ds->pages && !ds->attachments;
+	if (len && !punch)
+		ret = memalloc_zero_range(ds, cmd->offset, len);
+out:
+	up_read(&ds->lock);
+	/*
+	 * Not under ds->lock: the fs's locks rank above mmap_lock, which
+	 * ranks above ds->lock. A revocation meanwhile truncated the file
+	 * to nothing, where a hole changes nothing.
+	 */
+	if (!ret && len && punch)
+		ret = vfs_fallocate(ds->shmem, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				    cmd->offset, len);
+out_unlock_clear:
+	up_read(&ds->clear_lock);
+	memalloc_handle_put(h);
+	return ret;
 }
 
 /*
@@ -394,14 +404,13 @@ int memalloc_ds_copy_in(struct memalloc_ucmd *ucmd)
 	ret = memalloc_lock_pair(dst->ds, src->ds);
 	if (ret)
 		goto out_put;
-	if (cmd->dst_offset >= dst->ds->size || cmd->src_offset >= src->ds->size) {
-		ret = -ERANGE;
-		goto out;
+	/* Clamped to both ends, as L4Re's Moe does: past either, nothing. */
+	if (cmd->dst_offset < dst->ds->size && cmd->src_offset < src->ds->size) {
+		len = min3(cmd->length, dst->ds->size - cmd->dst_offset,
+			   src->ds->size - cmd->src_offset);
+		ret = memalloc_copy(dst->ds, cmd->dst_offset, src->ds,
+				    cmd->src_offset, len);
 	}
-	len = min3(cmd->length, dst->ds->size - cmd->dst_offset,
-		   src->ds->size - cmd->src_offset);
-	ret = memalloc_copy(dst->ds, cmd->dst_offset, src->ds, cmd->src_offset, len);
-out:
 	memalloc_unlock_pair(dst->ds, src->ds);
 out_put:
 	memalloc_handle_put(src);

@@ -199,7 +199,8 @@ TEST_F(lib, allocate_clear_and_copy_in)
 	EXPECT_EQ(0x21, pb[1009]);
 	EXPECT_EQ(0, pb[1010]);
 	EXPECT_EQ(-EINVAL, memalloc_ds_copy_in(b, 0, NULL, 0, 1));
-	EXPECT_EQ(-ERANGE, memalloc_ds_copy_in(b, MIB, a, 0, 1));
+	EXPECT_EQ(0, memalloc_ds_copy_in(b, MIB, a, 0, 1));
+	EXPECT_EQ(0, memalloc_ds_copy_in(b, 0, a, MIB, 1));
 
 	ASSERT_EQ(0, memalloc_ds_clear(a, 0, MIB / 2));
 	ASSERT_EQ(0, memalloc_ds_info(a, &info));
@@ -366,7 +367,8 @@ TEST_F(l4re, allocate_clear_copy_in)
 	EXPECT_EQ(-ERANGE, l4re_ds_clear(src, MIB, 1));
 	EXPECT_EQ(0, l4re_ds_copy_in(self->ds, 0, src, 0, MIB));
 	EXPECT_EQ(-EINVAL, l4re_ds_copy_in(self->ds, 0, dev, 0, 1));
-	EXPECT_EQ(-ERANGE, l4re_ds_copy_in(self->ds, MIB, src, 0, 1));
+	EXPECT_EQ(0, l4re_ds_copy_in(self->ds, MIB, src, 0, 1));
+	EXPECT_EQ(0, l4re_ds_copy_in(self->ds, 0, src, MIB, 1));
 	l4re_util_cap_free(src);
 	close(dev);
 }

@@ -29,7 +29,8 @@
  * - EINVAL: @size smaller than the first version of the struct, a non-zero
  *   __reserved field, or an unknown bit in a flags field.
  * - E2BIG: @size larger than the struct the kernel knows, with a non-zero
- *   byte in the part the kernel does not know.
+ *   byte in the part the kernel does not know; or @size larger than a page,
+ *   whatever the bytes.
  * - EFAULT: the struct is not readable or writable at the given address.
  *
  * The errors of each command are listed with it.
@@ -71,11 +72,15 @@
  *   EOPNOTSUPP: on 6.1 a block the module owns cannot be both PMD-mapped
  *   and usable by get_user_pages() (O_DIRECT).
  *
- * Every mapping is page-backed, so O_DIRECT I/O, vmsplice and other
- * get_user_pages() users work on it. io_uring on 6.1 takes fixed buffers
+ * Every mapping of cached memory is page-backed, so O_DIRECT I/O, vmsplice
+ * and other get_user_pages() users work on it (see the caching attributes
+ * below for the exception). io_uring on 6.1 takes fixed buffers
  * from lazy and unpinned SUPER_PAGES mappings only (EOPNOTSUPP for the
  * others).
- * madvise(MADV_REMOVE) on a mapping fails with EBADF.
+ * madvise(MADV_REMOVE) on a mapping fails with EBADF. remap_file_pages()
+ * on a mapping of a PINNED SUPER_PAGES dataspace fails: with EACCES on a
+ * writable mapping, with ENODEV on another, whose range is then unmapped
+ * (the pins and their charge belong to memalloc's mappings only).
  *
  * memalloc's own flags, bits 8 and 9, are the caching attribute of the
  * dataspace's mappings: MEMALLOC_CACHED (0, write-back), or
@@ -88,7 +93,10 @@
  * dataspace and request wins: MEMALLOC_DUP takes a stronger request and
  * keeps the dataspace's attribute, and refuses a weaker one with
  * EOPNOTSUPP, which would map the memory with two memory types at once
- * (undefined on x86). Choose the attribute when allocating.
+ * (undefined on x86). Choose the attribute when allocating. Mappings of
+ * such memory are pfn mappings, not page-backed: get_user_pages() users
+ * (O_DIRECT, vmsplice, io_uring fixed buffers) get EFAULT from them, as
+ * they would map the memory write-back.
  */
 #define MEMALLOC_CONTINUOUS	0x01	/* physically contiguous */
 #define MEMALLOC_PINNED		0x02	/* eager, never swapped or migrated */
@@ -157,7 +165,9 @@ struct memalloc_version {
  * above PUD_SHIFT),
  * EOPNOTSUPP (a flag or combination this kernel cannot honour, see
  * MEMALLOC_VERSION), EINTR (a fatal signal arrived; everything taken is
- * given back), EMFILE (no free fd).
+ * given back), EMFILE (no free fd), EBADF (/dev/memalloc was opened
+ * without write access: reading it tells what it offers, allocating
+ * needs it open for writing).
  */
 struct memalloc_alloc {
 	__u32 size;
@@ -351,7 +361,9 @@ struct memalloc_free {
  *
  * L4Re's Dataspace::clear(). The whole pages a lazy dataspace holds in the
  * range are given back (MEMALLOC_INFO's @out_resident drops) and read as
- * zero when touched again; eager dataspaces are zeroed in place.
+ * zero when touched again; eager dataspaces are zeroed in place, and so is
+ * a lazy one while a device holds an attachment (as MEMALLOC_FREE, clear
+ * takes no memory from under a device).
  *
  * Errors: EBADF, EINVAL, ENODEV (as MEMALLOC_INFO), EACCES (a read-only
  * handle), ERANGE (@offset at or past the mappable size), EINTR (a fatal
@@ -375,7 +387,8 @@ struct memalloc_clear {
  * @__reserved: must be 0
  * @src_offset: where to copy from, in bytes
  * @length: the bytes to copy; clamped to what both byte sizes hold
- *          past the offsets
+ *          past the offsets: an offset at or past its dataspace's byte
+ *          size copies nothing, and is no error (as L4Re's Moe)
  *
  * L4Re's Dataspace::copy_in(). Overlapping ranges of one dataspace are
  * copied as memmove() would. Source pages a lazy dataspace does not hold
@@ -383,8 +396,7 @@ struct memalloc_clear {
  *
  * Errors: EBADF, ENODEV (@fd, as MEMALLOC_INFO), EINVAL (@fd or @src_fd is
  * not a dataspace of memalloc, or @src_fd is not an open fd), ENODEV (either
- * was revoked), EACCES (@fd is read-only), ERANGE (an offset at or past
- * its dataspace's byte size), ENOMEM (no memory for the destination's
+ * was revoked), EACCES (@fd is read-only), ENOMEM (no memory for the destination's
  * pages, or over the memory cgroup's limit), EINTR (a fatal signal
  * arrived: part of the range is copied), EIO (the source could not be read).
  */
