@@ -50,11 +50,13 @@
  * block: from the page allocator up to MAX_ORDER, otherwise (or when that
  * fails) with alloc_contig_range() over a range of a zone that the module
  * finds itself, aligned as asked and migrating movable pages out of it.
- * The search is bounded: it steps by the block's aligned size, passes over
- * ranges holding a page that is neither free nor movable without touching
- * them, and makes at most MEMALLOC_CONTIG_TRIES tries (each isolates and
- * migrates pages and drains every CPU's lists), rescheduling and stopping
- * for a fatal signal as it goes.
+ * The search is bounded: it passes over ranges holding a page that is
+ * neither free nor movable without touching them; past a failed try it
+ * goes on after the first page still in use (one the try could not move,
+ * such as a page of a file system that cannot migrate), or by the block's
+ * aligned size; it makes at most MEMALLOC_CONTIG_TRIES tries (each isolates
+ * and migrates pages and drains every CPU's lists), rescheduling and
+ * stopping for a fatal signal as it goes. Each pfn is looked at about once.
  * Such a range cannot be charged to a memory cgroup on 6.1, so callers in a
  * memory-limited cgroup get ENOMEM instead.
  *
@@ -128,27 +130,29 @@ static int memalloc_alloc_chunks(struct memalloc_ds *ds)
 
 /*
  * The first pfn in [@start, @start + @nr) that alloc_contig_range() could
- * not take: a page outside @zone, reserved, or neither free nor movable.
- * A look without locks, so only a hint; it saves isolating, migrating and
- * draining for ranges that cannot be had.
+ * not take: a page outside @zone, reserved, or neither free nor movable;
+ * with @in_use, any page that is not free. A look without locks, so only a
+ * hint; it saves isolating, migrating and draining for ranges that cannot
+ * be had.
  */
 static unsigned long memalloc_first_unusable(struct zone *zone,
 					     unsigned long start,
-					     unsigned long nr)
+					     unsigned long nr, bool in_use)
 {
 	unsigned long pfn;
 	struct page *page;
 
 	for (pfn = start; pfn < start + nr; pfn++) {
+		if (!((pfn - start + 1) % MEMALLOC_SCAN_BATCH))
+			cond_resched();
 		page = pfn_to_online_page(pfn);
 		if (!page || page_zone(page) != zone || PageReserved(page))
 			return pfn;
-		/* Free (a buddy's head, or a page inside one), or movable. */
-		if (!PageBuddy(page) && page_count(page) && !PageLRU(page) &&
-		    !__folio_test_movable(page_folio(page)))
+		/* Free: a buddy's head, or a page inside one. */
+		if (PageBuddy(page) || !page_count(page))
+			continue;
+		if (in_use || (!PageLRU(page) && !__folio_test_movable(page_folio(page))))
 			return pfn;
-		if (!((pfn - start + 1) % MEMALLOC_SCAN_BATCH))
-			cond_resched();
 	}
 	return pfn;
 }
@@ -171,9 +175,10 @@ static int memalloc_zero_block(struct memalloc_ds *ds)
 }
 
 /*
- * Search @zone for an aligned range of @ds->npages pages, each pfn looked
- * at once: past an unusable page, the next aligned start; past a failed
- * try, the next aligned range. *@tries counts down the tries left.
+ * Search @zone for an aligned range of @ds->npages pages: past an unusable
+ * page, the next aligned start; past a failed try, the next aligned start
+ * after the first page it left in use, or the next aligned range. *@tries
+ * counts down the tries left.
  */
 static int memalloc_contig_in_zone(struct memalloc_ds *ds, struct zone *zone,
 				   unsigned long stride, unsigned int *tries)
@@ -187,7 +192,7 @@ static int memalloc_contig_in_zone(struct memalloc_ds *ds, struct zone *zone,
 		if (fatal_signal_pending(current))
 			return -EINTR;
 		cond_resched();
-		bad = memalloc_first_unusable(zone, start, nr);
+		bad = memalloc_first_unusable(zone, start, nr, false);
 		if (bad < start + nr) {
 			start = ALIGN(bad + 1, stride);
 			continue;
@@ -202,7 +207,8 @@ static int memalloc_contig_in_zone(struct memalloc_ds *ds, struct zone *zone,
 				ds->pages[i] = pfn_to_page(start + i);
 			return memalloc_zero_block(ds);
 		}
-		start += ALIGN(nr, stride);
+		bad = memalloc_first_unusable(zone, start, nr, true);
+		start = bad < start + nr ? ALIGN(bad + 1, stride) : start + ALIGN(nr, stride);
 	}
 	return -ENOMEM;
 }
@@ -231,7 +237,8 @@ static bool memalloc_memcg_limited(void)
 
 static int memalloc_alloc_contig(struct memalloc_ds *ds, unsigned int align)
 {
-	unsigned long stride = 1UL << (align - PAGE_SHIFT);
+	/* Whole pageblocks, which alloc_contig_range() isolates. */
+	unsigned long stride = max(1UL << (align - PAGE_SHIFT), pageblock_nr_pages);
 	unsigned int order = max_t(unsigned int, get_order(ds->npages << PAGE_SHIFT),
 				   align - PAGE_SHIFT);
 	unsigned int tries = MEMALLOC_CONTIG_TRIES;

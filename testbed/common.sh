@@ -9,11 +9,11 @@ die() { echo "testbed: $*" >&2; exit 1; }
 note() { echo "# $*" >&2; }
 
 # stock_release - set STOCK_RELEASE (unless the caller gave one) to the
-# newest Debian kernel whose headers are installed; deps() asks again once
-# deps.sh has installed them.
+# newest Debian 6.1 kernel whose headers are installed; deps() asks again
+# once deps.sh has installed them.
 STOCK_GIVEN=${STOCK_RELEASE:-}
 stock_release() {
-	STOCK_RELEASE=${STOCK_GIVEN:-$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null |
+	STOCK_RELEASE=${STOCK_GIVEN:-$(ls -d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null |
 		sed 's,.*/linux-headers-,,' | sort -V | tail -n 1)}
 }
 
