@@ -203,8 +203,11 @@ static int memalloc_contig_in_zone(struct memalloc_ds *ds, struct zone *zone,
 		ret = alloc_contig_range(start, start + nr, MIGRATE_MOVABLE,
 					 GFP_KERNEL | __GFP_NOWARN);
 		if (!ret) {
-			for (i = 0; i < nr; i++)
+			for (i = 0; i < nr; i++) {
 				ds->pages[i] = pfn_to_page(start + i);
+				if (!(i % MEMALLOC_SCAN_BATCH))
+					cond_resched();
+			}
 			return memalloc_zero_block(ds);
 		}
 		bad = memalloc_first_unusable(zone, start, nr, true);

@@ -93,6 +93,9 @@ static struct vfsmount *memalloc_fs_mnt;
 
 static const struct dma_buf_ops memalloc_dma_buf_ops;
 
+/* Pages a fault maps (or a loop handles) at once, between reschedules. */
+#define MEMALLOC_FAULT_BATCH	512UL
+
 /**
  * memalloc_handle_writable() - may a handle change the dataspace's memory
  * @h: the handle
@@ -155,9 +158,13 @@ static void memalloc_detach(struct dma_buf *dmabuf,
 static void memalloc_put_sgt_pages(struct sg_table *sgt)
 {
 	struct sg_page_iter iter;
+	unsigned long n = 0;
 
-	for_each_sgtable_page(sgt, &iter, 0)
+	for_each_sgtable_page(sgt, &iter, 0) {
 		put_page(sg_page_iter_page(&iter));
+		if (!(++n % MEMALLOC_FAULT_BATCH))
+			cond_resched();
+	}
 }
 
 /*
@@ -203,19 +210,19 @@ static struct sg_table *memalloc_map_dma_buf(struct dma_buf_attachment *attach,
 	 * reference each keeps unmapping the same for both backings).
 	 */
 	for (i = 0; i < npages; i++) {
-		if (ds->pages) {
-			pages[i] = ds->pages[i];
-			get_page(pages[i]);
-			continue;
-		}
 		if (fatal_signal_pending(current)) {
 			ret = -EINTR;
 			goto err_put_pages;
 		}
-		pages[i] = memalloc_populate_page(ds, i);
-		if (IS_ERR(pages[i])) {
-			ret = PTR_ERR(pages[i]);
-			goto err_put_pages;
+		if (ds->pages) {
+			pages[i] = ds->pages[i];
+			get_page(pages[i]);
+		} else {
+			pages[i] = memalloc_populate_page(ds, i);
+			if (IS_ERR(pages[i])) {
+				ret = PTR_ERR(pages[i]);
+				goto err_put_pages;
+			}
 		}
 		cond_resched();
 	}
@@ -255,9 +262,6 @@ static void memalloc_unmap_dma_buf(struct dma_buf_attachment *attach,
 	sg_free_table(sgt);
 	kfree(sgt);
 }
-
-/* Pages a fault maps at once, between reschedules. */
-#define MEMALLOC_FAULT_BATCH	512UL
 
 /*
  * Map up to @n pages of @ds from @pgoff at @addr: page-backed entries, or

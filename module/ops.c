@@ -13,6 +13,7 @@
 #include <linux/overflow.h>
 #include <linux/sched/signal.h>
 #include <linux/shmem_fs.h>
+#include <linux/sizes.h>
 
 #include "memalloc.h"
 
@@ -170,9 +171,12 @@ int memalloc_ds_phys(struct memalloc_ucmd *ucmd)
 		goto out;
 	}
 	first = cmd->offset >> PAGE_SHIFT;
-	for (i = first + 1; i < ds->npages; i++)
+	for (i = first + 1; i < ds->npages; i++) {
 		if (page_to_pfn(ds->pages[i]) != page_to_pfn(ds->pages[first]) + i - first)
 			break;
+		if (!(i % SZ_32K))
+			cond_resched();
+	}
 	cmd->out_addr = page_to_phys(ds->pages[first]) + offset_in_page(cmd->offset);
 	cmd->out_length = min_t(u64, (u64)i << PAGE_SHIFT, ds->size) - cmd->offset;
 out:
