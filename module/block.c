@@ -22,6 +22,7 @@
 #include <asm/set_memory.h>
 #endif
 
+#include "compat.h"
 #include "memalloc.h"
 
 /**
@@ -38,8 +39,7 @@
  * PINNED SUPER_PAGES dataspaces are shmem files on the huge mount instead,
  * populated at once with unmovable 2 MiB pages, made unevictable before
  * that, and held: resident, never swapped or migrated, and both PMD-mapped
- * and usable by get_user_pages(), which a block the module owns cannot be
- * on 6.1.
+ * and usable by get_user_pages(), which a block the module owns is not.
  *
  * Each page carries its own reference (high-order blocks are split), so a
  * mapping inserts them as ordinary pages (VM_MIXEDMAP, page-backed) and
@@ -47,7 +47,7 @@
  *
  * PINNED takes the largest chunks the page allocator gives without reclaim,
  * as the dma-buf system heap does, then smaller ones. CONTINUOUS takes one
- * block: from the page allocator up to MAX_ORDER, otherwise (or when that
+ * block: from the page allocator up to its largest order, otherwise (or when that
  * fails) with alloc_contig_range() over a range of a zone that the module
  * finds itself, aligned as asked and migrating movable pages out of it.
  * The search is bounded: it passes over ranges holding a page that is
@@ -57,10 +57,10 @@
  * aligned size; it makes at most MEMALLOC_CONTIG_TRIES tries (each isolates
  * and migrates pages and drains every CPU's lists), rescheduling and
  * stopping for a fatal signal as it goes. Each pfn is looked at about once.
- * Such a range cannot be charged to a memory cgroup on 6.1, so callers in a
- * memory-limited cgroup get ENOMEM instead.
+ * No kernel lets a module charge such a range to a memory cgroup, so
+ * callers in a memory-limited cgroup get ENOMEM instead.
  *
- * The CMA area is not used: on 6.1, a long-term pin (io_uring buffer
+ * The CMA area is not used: a long-term pin (io_uring buffer
  * registration, RDMA, VFIO) of a CMA page that is not on an LRU list
  * retries its migration forever, and the pinning task hangs until killed.
  * alloc_contig_range() with MIGRATE_MOVABLE refuses CMA pageblocks (EBUSY),
@@ -217,7 +217,7 @@ static int memalloc_contig_in_zone(struct memalloc_ds *ds, struct zone *zone,
 }
 
 /*
- * Kernel 6.1 gives a module no way to charge a memory cgroup for pages it
+ * No kernel gives a module a way to charge a memory cgroup for pages it
  * did not take from the page allocator (alloc_contig_range()): refuse them
  * to a caller whose cgroup, or an ancestor, has a memory.max, so memalloc
  * is no way around the limit.
@@ -248,7 +248,7 @@ static int memalloc_alloc_contig(struct memalloc_ds *ds, unsigned int align)
 	struct page *page;
 	int nid, zi, ret;
 
-	if (order < MAX_ORDER) {
+	if (order <= MEMALLOC_MAX_ORDER) {
 		page = alloc_pages(MEMALLOC_LOW_ORDER_GFP, order);
 		if (page) {
 			memalloc_take_block(ds, 0, page, order);

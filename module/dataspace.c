@@ -23,6 +23,7 @@
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 
+#include "compat.h"
 #include "memalloc.h"
 
 MODULE_IMPORT_NS(DMA_BUF);
@@ -406,9 +407,9 @@ static int memalloc_mmap_block(struct memalloc_handle *h,
 	 * get_user_pages() refuses: its users would map it write-back.
 	 */
 	if (caching == MEMALLOC_CACHED) {
-		vma->vm_flags |= VM_MIXEDMAP;
+		memalloc_vma_set_flags(vma, VM_MIXEDMAP);
 	} else {
-		vma->vm_flags |= VM_PFNMAP;
+		memalloc_vma_set_flags(vma, VM_PFNMAP);
 		if (caching == MEMALLOC_WRITE_COMBINE)
 			vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
 		else
@@ -457,13 +458,13 @@ static int memalloc_dma_buf_mmap(struct dma_buf *dmabuf,
 	if (!memalloc_handle_writable(h)) {
 		if (vma->vm_flags & VM_WRITE)
 			return -EACCES;
-		vma->vm_flags &= ~VM_MAYWRITE;
+		memalloc_vma_clear_flags(vma, VM_MAYWRITE);
 	}
 
 	ret = memalloc_ds_lock_live(h->ds);
 	if (ret)
 		return ret;
-	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
+	memalloc_vma_set_flags(vma, VM_DONTEXPAND | VM_DONTDUMP);
 	if (h->ds->shmem)
 		ret = memalloc_mmap_shmem(h, vma);
 	else
@@ -603,8 +604,8 @@ static int memalloc_check_alloc(struct memalloc_alloc *cmd, u64 *rounded)
 	if (cmd->flags & ~memalloc_alloc_flags())
 		return -EOPNOTSUPP;
 	/*
-	 * On 6.1 a block the module owns cannot be both PMD-mapped and
-	 * usable by get_user_pages() (see the README).
+	 * A block the module owns is not both PMD-mapped and usable by
+	 * get_user_pages() (see the README).
 	 */
 	if (cmd->flags & MEMALLOC_SUPER_PAGES && cmd->flags & MEMALLOC_CONTINUOUS)
 		return -EOPNOTSUPP;
@@ -864,7 +865,7 @@ static void memalloc_truncate_shmem(struct memalloc_ds *ds)
 	int ret;
 
 	inode_lock(inode);
-	ret = notify_change(&init_user_ns, ds->shmem->f_path.dentry, &attr, NULL);
+	ret = memalloc_notify_change(ds->shmem->f_path.dentry, &attr);
 	inode_unlock(inode);
 	/* A private inode: no LSM and no seal can refuse it. */
 	WARN_ON_ONCE(ret);

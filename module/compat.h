@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * memalloc: what differs between the kernel series memalloc builds for,
+ * Debian's 6.1 and 6.12, behind helpers named after what they do. Kernel
+ * versions are named here and nowhere else.
+ */
+#ifndef _MEMALLOC_COMPAT_H
+#define _MEMALLOC_COMPAT_H
+
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/mmzone.h>
+#include <linux/version.h>
+
+/* Whether the kernel built against is release @major.@minor or later. */
+#define MEMALLOC_KERNEL_SINCE(major, minor) \
+	(KERNEL_VERSION(major, minor, 0) <= LINUX_VERSION_CODE)
+
+/*
+ * vm_flags became read-only in 6.3: vm_flags_set() and vm_flags_clear()
+ * also take the vma's write lock.
+ */
+static inline void memalloc_vma_set_flags(struct vm_area_struct *vma,
+					  vm_flags_t flags)
+{
+#if MEMALLOC_KERNEL_SINCE(6, 3)
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
+
+static inline void memalloc_vma_clear_flags(struct vm_area_struct *vma,
+					    vm_flags_t flags)
+{
+#if MEMALLOC_KERNEL_SINCE(6, 3)
+	vm_flags_clear(vma, flags);
+#else
+	vma->vm_flags &= ~flags;
+#endif
+}
+
+/* Change a private inode's attributes (idmapped mounts changed it in 6.3). */
+static inline int memalloc_notify_change(struct dentry *dentry,
+					 struct iattr *attr)
+{
+#if MEMALLOC_KERNEL_SINCE(6, 3)
+	return notify_change(&nop_mnt_idmap, dentry, attr, NULL);
+#else
+	return notify_change(&init_user_ns, dentry, attr, NULL);
+#endif
+}
+
+/*
+ * The largest order the page allocator hands out: MAX_ORDER was one past
+ * it until 6.4, and is MAX_PAGE_ORDER, the order itself, since 6.8.
+ */
+#ifdef MAX_PAGE_ORDER
+#define MEMALLOC_MAX_ORDER	MAX_PAGE_ORDER
+#else
+#define MEMALLOC_MAX_ORDER	(MAX_ORDER - 1)
+#endif
+
+/*
+ * io_uring registered fixed buffers from shmem and hugetlbfs mappings only
+ * until 6.5; since then it leaves the choice to get_user_pages().
+ */
+#define MEMALLOC_IO_URING_SHMEM_ONLY	(!MEMALLOC_KERNEL_SINCE(6, 5))
+
+#endif /* _MEMALLOC_COMPAT_H */
