@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # The memalloc test command: static gates, then the selftests in a guest of
-# each kernel. Usage: check.sh [static] [stock] [debug] (default: all three).
+# each kernel: Debian's stock 6.1 and 6.12, and a debug build of each
+# series. Usage: check.sh [static] [stock] [stock-6.12] [debug] [debug-6.12]
+# (default: all of them).
 # MEMALLOC_TESTS="memalloc_ops_test ..." runs only those selftest programs.
 # Ends with "N passed, N failed, N skipped"; exits non-zero on any failure.
 set -o pipefail
@@ -41,17 +43,25 @@ quiet_make() { # make, printing only what is not the usual noise
 }
 
 run_static() {
-	local kdir=/lib/modules/$STOCK_RELEASE/build b=$work/static
-	local f ksrc=()
+	local b=$work/static series rel s f ksrc=()
 	for f in "$TOP"/module/*.[ch]; do
 		case $f in *.mod.c) ;; *) ksrc+=("$f") ;; esac
 	done
-	rm -rf "$b" && mkdir -p "$b" && cp -a "$TOP/Kbuild" "$TOP/module" "$TOP/uapi" "$b/"
-	gate "sparse W=1 C=2 -Werror" quiet_make -C "$kdir" M="$b" W=1 C=2 KCFLAGS=-Werror
-	gate "checkpatch --strict" sh -c "'$src/scripts/checkpatch.pl' --no-tree --strict \
-		--quiet --show-types --ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f \
-		${ksrc[*]} '$TOP/uapi/linux/memalloc.h'"
-	gate "kernel-doc" "$src/scripts/kernel-doc" -none "${ksrc[@]}" "$TOP/uapi/linux/memalloc.h"
+	for series in $SERIES; do
+		rel=$(release_of "$series")
+		s=$(src_dir "$series") || return 1
+		rm -rf "$b" && mkdir -p "$b" && cp -a "$TOP/Kbuild" "$TOP/module" "$TOP/uapi" "$b/"
+		gate "$series: sparse W=1 C=2 -Werror" quiet_make -C "/lib/modules/$rel/build" \
+			M="$b" W=1 C=2 KCFLAGS=-Werror
+		# An out-of-tree module builds for several releases: LINUX_VERSION_CODE
+		# (in module/compat.h only) is how it tells them apart.
+		gate "$series: checkpatch --strict" sh -c "'$s/scripts/checkpatch.pl' --no-tree \
+			--strict --quiet --show-types \
+			--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG,LINUX_VERSION_CODE \
+			-f ${ksrc[*]} '$TOP/uapi/linux/memalloc.h'"
+		gate "$series: kernel-doc" "$s/scripts/kernel-doc" -none "${ksrc[@]}" \
+			"$TOP/uapi/linux/memalloc.h"
+	done
 	gate "uapi header alone, C90" gcc -std=c90 -pedantic-errors -Wall -Wextra -Werror \
 		-fsyntax-only -I"$TOP/uapi" -x c "$TOP/uapi/linux/memalloc.h"
 	gate "library -Wall -Wextra -Werror" make -s -C "$TOP/libmemalloc"
@@ -143,7 +153,14 @@ REPORTS='WARNING:|BUG:|Oops|KASAN|UBSAN|INFO: possible|INFO: task .* blocked|lis
 
 run_kernel() { # NAME KDIR IMAGE RELEASE APPEND TIMEOUT STRESS_SECONDS
 	local name=$1 kdir=$2 image=$3 release=$4 b=$work/$1
+	local p0=$pass f0=$fail s0=$skip
 	echo "# ---- $name kernel: $image"
+	run_guest "$@"
+	echo "# $name: $((pass - p0)) passed, $((fail - f0)) failed, $((skip - s0)) skipped"
+}
+
+run_guest() {
+	local name=$1 kdir=$2 image=$3 release=$4 b=$work/$1
 	if ! build_payload "$name" "$kdir" "$7"; then
 		result fail "$name: build module and selftests"
 		return
@@ -178,21 +195,35 @@ run_kernel() { # NAME KDIR IMAGE RELEASE APPEND TIMEOUT STRESS_SECONDS
 	fi
 }
 
-targets=${*:-static stock debug}
+# stock_kernel NAME RELEASE: a guest of Debian's kernel RELEASE.
+stock_kernel() {
+	if [ -z "$2" ] || [ ! -r "/boot/vmlinuz-$2" ]; then
+		result fail "$1: Debian's kernel is installed" "no /boot/vmlinuz-$2"
+		return
+	fi
+	run_kernel "$1" "/lib/modules/$2/build" "/boot/vmlinuz-$2" "$2" "" 1200 15
+}
+
+# debug_kernel NAME SERIES: a guest of the debug kernel of SERIES.
+debug_kernel() {
+	local dk
+	if dk=$("$TOP/testbed/debug-kernel.sh" debug "$2"); then
+		run_kernel "$1" "$dk" "$dk/arch/x86/boot/bzImage" "" \
+			"cma=128M brd.rd_nr=2 brd.rd_size=65536" 2400 60
+	else
+		result fail "$1: build the debug kernel"
+	fi
+}
+
+targets=${*:-static stock stock-6.12 debug debug-6.12}
 start=$SECONDS
 for t in $targets; do
 	case $t in
 	static) run_static ;;
-	stock)
-		run_kernel stock "/lib/modules/$STOCK_RELEASE/build" \
-			"/boot/vmlinuz-$STOCK_RELEASE" "$STOCK_RELEASE" "" 1200 15 ;;
-	debug)
-		if dk=$("$TOP/testbed/debug-kernel.sh"); then
-			run_kernel debug "$dk" "$dk/arch/x86/boot/bzImage" "" \
-				"cma=128M brd.rd_nr=2 brd.rd_size=65536" 2400 60
-		else
-			result fail "debug: build the debug kernel"
-		fi ;;
+	stock) stock_kernel stock "$STOCK_RELEASE" ;;
+	stock-6.12) stock_kernel stock-6.12 "$STOCK612_RELEASE" ;;
+	debug) debug_kernel debug 6.1 ;;
+	debug-6.12) debug_kernel debug-6.12 6.12 ;;
 	*) die "unknown target $t" ;;
 	esac
 done

@@ -3,18 +3,28 @@
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${MEMALLOC_CACHE:-/var/cache/memalloc}
-SRC_TARBALL=/usr/src/linux-source-6.1.tar.xz
 
 die() { echo "testbed: $*" >&2; exit 1; }
 note() { echo "# $*" >&2; }
 
+# The kernel series memalloc is built and tested for: Debian 12's own, and
+# the LTS that Debian 13 ships (and Debian 12's security suite carries).
+SERIES="6.1 6.12"
+
+# release_of SERIES - the newest Debian kernel of SERIES whose headers are
+# installed, e.g. 6.1.0-57-amd64 or 6.12.117+deb12-amd64.
+release_of() {
+	ls -d /usr/src/linux-headers-"$1".*-amd64 2>/dev/null |
+		sed 's,.*/linux-headers-,,' | sort -V | tail -n 1
+}
+
 # stock_release - set STOCK_RELEASE (unless the caller gave one) to the
-# newest Debian 6.1 kernel whose headers are installed; deps() asks again
-# once deps.sh has installed them.
+# newest Debian 6.1 kernel whose headers are installed, and STOCK612_RELEASE
+# to the newest 6.12 one; deps() asks again once deps.sh has installed them.
 STOCK_GIVEN=${STOCK_RELEASE:-}
 stock_release() {
-	STOCK_RELEASE=${STOCK_GIVEN:-$(ls -d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null |
-		sed 's,.*/linux-headers-,,' | sort -V | tail -n 1)}
+	STOCK_RELEASE=${STOCK_GIVEN:-$(release_of 6.1)}
+	STOCK612_RELEASE=$(release_of 6.12)
 }
 
 # deps [PACKAGE...] - install what is missing, then learn STOCK_RELEASE.
@@ -26,17 +36,19 @@ deps() {
 
 stock_release
 
-# src_dir - extract Debian's linux-source once, keyed by its package version.
+# src_dir [SERIES] - extract Debian's linux-source-SERIES (6.1 unless
+# given) once, keyed by its package version.
 src_dir() {
-	local ver dir
-	ver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null) ||
-		die "linux-source-6.1 is not installed (run: testbed/deps.sh)"
+	local series=${1:-6.1} ver dir tarball
+	tarball=/usr/src/linux-source-$series.tar.xz
+	ver=$(dpkg-query -W -f='${Version}' "linux-source-$series" 2>/dev/null) ||
+		die "linux-source-$series is not installed (run: testbed/deps.sh)"
 	dir=$CACHE/linux-source-$ver
 	if [ ! -e "$dir/.extracted" ]; then
-		note "extracting $SRC_TARBALL to $dir"
+		note "extracting $tarball to $dir"
 		rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
-		tar -xJf "$SRC_TARBALL" -C "$dir.tmp" --strip-components=1 ||
-			die "cannot extract $SRC_TARBALL"
+		tar -xJf "$tarball" -C "$dir.tmp" --strip-components=1 ||
+			die "cannot extract $tarball"
 		rm -rf "$dir" && mv "$dir.tmp" "$dir" && touch "$dir/.extracted"
 	fi
 	# Its sanitized UAPI headers, as kselftests use them, in $dir-uapi/include

@@ -1,13 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Build (once) the debug guest kernel from Debian's linux-source-6.1 and the
-# config fragment testbed/debug.config; print its build directory, which is
-# also the KDIR to build the module against. Cached under $CACHE, keyed by
-# the source package version and the fragment's hash.
+# Build (once) a guest kernel from Debian's linux-source-SERIES and a config
+# fragment; print its build directory, which is also the KDIR to build the
+# module against. Usage: debug-kernel.sh [FRAGMENT] [SERIES], by default
+# testbed/debug.config and 6.1. Cached under $CACHE, keyed by the source
+# package version and the fragment's hash.
 set -eo pipefail
 . "$(dirname "$0")/common.sh"
 
-src=$(src_dir)
+series=${2:-6.1}
+src=$(src_dir "$series")
 ver=$(basename "$src" | sed 's/^linux-source-//')
 frag=$TOP/testbed/${1:-debug}.config
 hash=$(sha256sum "$frag" | cut -c1-12)
@@ -37,8 +39,8 @@ missing=$(grep -E '^CONFIG_' "$frag" | while read -r line; do
 done)
 [ -z "$missing" ] || note "fragment options not in the final config: $missing"
 touch "$out/.built"
-# Builds from an older fragment or source are of no more use.
-for old in "$CACHE/kernel-$(basename "$frag" .config)-"*; do
+# Builds of this series from an older fragment or source are of no more use.
+for old in "$CACHE/kernel-$(basename "$frag" .config)-$series."[0-9]*; do
 	[ "$old" = "$out" ] || rm -rf "$old"
 done
 echo "$out"

@@ -6,6 +6,7 @@ set -eo pipefail
 
 pkgs=(make gcc libc6-dev perl rsync cpio xz-utils kmod libkmod-dev busybox-static
       qemu-system-x86 linux-image-amd64 linux-headers-amd64 linux-source-6.1
+      linux-image-6.12-amd64 linux-headers-6.12-amd64 linux-source-6.12
       sparse bc flex bison libelf-dev libssl-dev dwarves pkgconf groff-base "$@")
 missing=()
 for p in "${pkgs[@]}"; do
