@@ -104,13 +104,26 @@ MEMALLOC_EXPORT int memalloc_features(struct memalloc *ma,
 				      struct memalloc_features *out)
 {
 	struct memalloc_version v = { .size = sizeof(v) };
-	int ret = memalloc_cmd(ma, MEMALLOC_VERSION, &v);
+	struct memalloc_features f;
+	int ret;
 
+	if (out->size < offsetof(struct memalloc_features, gup_kinds))
+		return -EINVAL;
+	ret = memalloc_cmd(ma, MEMALLOC_VERSION, &v);
 	if (ret)
 		return ret;
-	out->api_version = v.out_api_version;
-	out->alloc_flags = v.out_alloc_flags;
-	out->page_sizes = v.out_page_sizes;
+	f = (struct memalloc_features){
+		.size = out->size < sizeof(f) ? out->size : sizeof(f),
+		.api_version = v.out_api_version,
+		.alloc_flags = v.out_alloc_flags,
+		.kinds = v.out_kinds,
+		.page_sizes = v.out_page_sizes,
+		.gup_kinds = v.out_gup_kinds,
+		.io_uring_kinds = v.out_io_uring_kinds,
+		.pmd_kinds = v.out_pmd_kinds,
+		.pud_kinds = v.out_pud_kinds,
+	};
+	memcpy(out, &f, f.size);
 	return 0;
 }
 

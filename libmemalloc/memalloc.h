@@ -45,11 +45,21 @@ struct memalloc;
 /** A handle of a dataspace: one fd (L4Re's Dataspace capability). */
 struct memalloc_ds;
 
-/** What the kernel module offers (MEMALLOC_VERSION). */
+/**
+ * What the kernel module offers (MEMALLOC_VERSION). The caller sets @size
+ * to sizeof(struct memalloc_features); fields past it are left alone, so
+ * the struct can grow.
+ */
 struct memalloc_features {
+	uint32_t size;		/* sizeof(struct memalloc_features), by the caller */
 	uint32_t api_version;	/* the module's MEMALLOC_API_VERSION */
 	uint32_t alloc_flags;	/* the MEMALLOC_* flags it honours */
+	uint32_t kinds;		/* the MEMALLOC_KIND_* it can allocate */
 	uint64_t page_sizes;	/* bit n set: pages of 2^n bytes */
+	uint32_t gup_kinds;	/* kinds whose mappings get_user_pages() takes */
+	uint32_t io_uring_kinds; /* kinds io_uring takes fixed buffers from */
+	uint32_t pmd_kinds;	/* kinds mapped with 2 MiB entries */
+	uint32_t pud_kinds;	/* kinds mapped with 1 GiB entries */
 };
 
 /** What a dataspace is and holds, through one handle (MEMALLOC_INFO). */

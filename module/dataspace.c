@@ -579,6 +579,34 @@ u32 memalloc_alloc_flags(void)
 	return flags;
 }
 
+/**
+ * memalloc_version_facts() - what this kernel gives each kind of dataspace
+ * @cmd: MEMALLOC_VERSION's answer, whose per-kind facts it fills in
+ *
+ * Context: any.
+ */
+void memalloc_version_facts(struct memalloc_version *cmd)
+{
+	u32 kinds = MEMALLOC_KIND_LAZY | MEMALLOC_KIND_PINNED | MEMALLOC_KIND_CONTIGUOUS;
+
+	if (memalloc_huge_mnt)
+		kinds |= MEMALLOC_KIND_SUPER_PAGES | MEMALLOC_KIND_PINNED_SUPER_PAGES;
+	if (memalloc_alloc_flags() & MEMALLOC_CACHING_MASK)
+		kinds |= MEMALLOC_KIND_CACHING;
+	cmd->out_kinds = kinds;
+	/* Memory with a caching attribute is mapped by pfn (memalloc_mmap_block()). */
+	cmd->out_gup_kinds = kinds & ~MEMALLOC_KIND_CACHING;
+	/* Lazy dataspaces map their shmem file, with shmem's own vm_ops. */
+	if (MEMALLOC_IO_URING_SHMEM_ONLY)
+		cmd->out_io_uring_kinds = kinds & (MEMALLOC_KIND_LAZY |
+						   MEMALLOC_KIND_SUPER_PAGES);
+	else
+		cmd->out_io_uring_kinds = cmd->out_gup_kinds;
+	cmd->out_pmd_kinds = kinds & (MEMALLOC_KIND_SUPER_PAGES |
+				      MEMALLOC_KIND_PINNED_SUPER_PAGES);
+	cmd->out_pud_kinds = 0;
+}
+
 /* A caching attribute needs memory that does not move: our own blocks. */
 static bool memalloc_can_cache(u32 flags)
 {

@@ -53,6 +53,7 @@ static int memalloc_version(struct memalloc_ucmd *ucmd)
 	cmd->out_page_sizes = PAGE_SIZE;
 	if (cmd->out_alloc_flags & MEMALLOC_SUPER_PAGES)
 		cmd->out_page_sizes |= PMD_SIZE;
+	memalloc_version_facts(cmd);
 	return memalloc_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
@@ -181,7 +182,7 @@ static int __init memalloc_init(void)
 {
 	int ret;
 
-	BUILD_BUG_ON(sizeof(struct memalloc_version) != 24);
+	BUILD_BUG_ON(sizeof(struct memalloc_version) != 48);
 	BUILD_BUG_ON(sizeof(struct memalloc_alloc) != 32);
 	BUILD_BUG_ON(sizeof(struct memalloc_info) != 56);
 	BUILD_BUG_ON(sizeof(struct memalloc_allocate) != 24);

@@ -102,6 +102,7 @@ int memalloc_block_alloc(struct memalloc_ds *ds, unsigned int align);
 void memalloc_block_free(struct memalloc_ds *ds);
 
 u32 memalloc_alloc_flags(void);
+void memalloc_version_facts(struct memalloc_version *cmd);
 int memalloc_ds_alloc(struct memalloc_ucmd *ucmd);
 int memalloc_ds_dup(struct memalloc_ucmd *ucmd);
 int memalloc_ds_free(struct memalloc_ucmd *ucmd);

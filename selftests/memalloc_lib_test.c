@@ -45,7 +45,8 @@ static bool fd_cloexec(int fd)
 
 TEST_F(lib, open_features_and_fd)
 {
-	struct memalloc_features f;
+	struct memalloc_features f = { .size = sizeof(f) }, old;
+	struct memalloc_version v;
 
 	EXPECT_LE(0, memalloc_fd(self->ma));
 	EXPECT_TRUE(fd_cloexec(memalloc_fd(self->ma)));
@@ -53,6 +54,20 @@ TEST_F(lib, open_features_and_fd)
 	EXPECT_EQ((uint32_t)MEMALLOC_API_VERSION, f.api_version);
 	EXPECT_TRUE(f.alloc_flags & MEMALLOC_PINNED);
 	EXPECT_TRUE(f.page_sizes & self->page);
+	ASSERT_EQ(0, kernel_facts(memalloc_fd(self->ma), &v));
+	EXPECT_EQ(v.out_kinds, f.kinds);
+	EXPECT_EQ(v.out_gup_kinds, f.gup_kinds);
+	EXPECT_EQ(v.out_io_uring_kinds, f.io_uring_kinds);
+	EXPECT_EQ(v.out_pmd_kinds, f.pmd_kinds);
+	EXPECT_EQ(v.out_pud_kinds, f.pud_kinds);
+	/* A caller built when the struct ended at page_sizes: nothing past it. */
+	memset(&old, 0x5a, sizeof(old));
+	old.size = offsetof(struct memalloc_features, gup_kinds);
+	ASSERT_EQ(0, memalloc_features(self->ma, &old));
+	EXPECT_EQ(f.page_sizes, old.page_sizes);
+	EXPECT_EQ(0x5a5a5a5au, old.gup_kinds);
+	old.size = offsetof(struct memalloc_features, page_sizes);
+	EXPECT_EQ(-EINVAL, memalloc_features(self->ma, &old));
 	memalloc_close(NULL);
 }
 

@@ -354,11 +354,16 @@ TEST(info_shows_version_and_flags)
 	NEED_DEV();
 	ASSERT_RAN(RUN(&r, "info"));
 	EXPECT_EXIT(0, &r);
-	EXPECT_IN("api version: 1\n", r.out, &r);
+	EXPECT_IN("api version: 2\n", r.out, &r);
 	EXPECT_IN("flags: ", r.out, &r);
 	EXPECT_IN("pinned", r.out, &r);
 	EXPECT_IN("contiguous", r.out, &r);
 	EXPECT_IN("page sizes: 4096", r.out, &r);
+	/* The per-kind facts, as the kernel reports them. */
+	EXPECT_IN("\nkinds: lazy", r.out, &r);
+	EXPECT_IN("\nget_user_pages (O_DIRECT, vmsplice): lazy", r.out, &r);
+	EXPECT_IN("\nio_uring fixed buffers: lazy", r.out, &r);
+	EXPECT_IN("\n1 GiB mappings: ", r.out, &r);
 	EXPECT_IN("mem total: ", r.out, &r);
 	EXPECT_IN("mem free: ", r.out, &r);
 }

@@ -48,6 +48,27 @@ static inline int ds_ioctl(int dev, unsigned long cmd, void *arg)
 	return ioctl(dev, cmd, arg) ? -errno : 0;
 }
 
+/* The MEMALLOC_KIND_* of a dataspace made with @flags. */
+static inline uint32_t kind_of(uint32_t flags)
+{
+	if (flags & MEMALLOC_CACHING_MASK)
+		return MEMALLOC_KIND_CACHING;
+	if (flags & MEMALLOC_CONTINUOUS)
+		return flags & MEMALLOC_SUPER_PAGES ? MEMALLOC_KIND_CONTIGUOUS_SUPER_PAGES :
+						      MEMALLOC_KIND_CONTIGUOUS;
+	if (flags & MEMALLOC_PINNED)
+		return flags & MEMALLOC_SUPER_PAGES ? MEMALLOC_KIND_PINNED_SUPER_PAGES :
+						      MEMALLOC_KIND_PINNED;
+	return flags & MEMALLOC_SUPER_PAGES ? MEMALLOC_KIND_SUPER_PAGES : MEMALLOC_KIND_LAZY;
+}
+
+/* What this kernel offers (MEMALLOC_VERSION): 0 or -errno. */
+static inline int kernel_facts(int dev, struct memalloc_version *v)
+{
+	*v = (struct memalloc_version){ .size = sizeof(*v) };
+	return ds_ioctl(dev, MEMALLOC_VERSION, v);
+}
+
 static inline int ds_info(int dev, int fd, struct memalloc_info *info)
 {
 	*info = (struct memalloc_info){ .size = sizeof(*info), .fd = fd };

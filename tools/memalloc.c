@@ -194,6 +194,34 @@ static const char *flags_str(unsigned int flags, const char *none, char *buf, si
 	return buf;
 }
 
+static const struct {
+	unsigned int kind;
+	const char *name;
+} kind_names[] = {
+	{ MEMALLOC_KIND_LAZY, "lazy" },
+	{ MEMALLOC_KIND_SUPER_PAGES, "super-pages" },
+	{ MEMALLOC_KIND_PINNED, "pinned" },
+	{ MEMALLOC_KIND_PINNED_SUPER_PAGES, "pinned+super-pages" },
+	{ MEMALLOC_KIND_CONTIGUOUS, "contiguous" },
+	{ MEMALLOC_KIND_CONTIGUOUS_SUPER_PAGES, "contiguous+super-pages" },
+	{ MEMALLOC_KIND_CACHING, "write-combine/uncached" },
+};
+
+/* "KEY: kind kind ...", the kinds of @kinds, or "none". */
+static void print_kinds(const char *key, unsigned int kinds)
+{
+	size_t i;
+	int any = 0;
+
+	printf("%s:", key);
+	for (i = 0; i < ARRAY_SIZE(kind_names); i++)
+		if (kinds & kind_names[i].kind) {
+			printf(" %s", kind_names[i].name);
+			any = 1;
+		}
+	printf("%s\n", any ? "" : " none");
+}
+
 static const char *caching_str(unsigned int caching)
 {
 	switch (caching) {
@@ -316,11 +344,16 @@ static void print_features(const struct memalloc_features *f)
 		if (f->page_sizes & (UINT64_C(1) << bit))
 			printf(" %" PRIu64, UINT64_C(1) << bit);
 	printf("\n");
+	print_kinds("kinds", f->kinds);
+	print_kinds("get_user_pages (O_DIRECT, vmsplice)", f->gup_kinds);
+	print_kinds("io_uring fixed buffers", f->io_uring_kinds);
+	print_kinds("2 MiB mappings", f->pmd_kinds);
+	print_kinds("1 GiB mappings", f->pud_kinds);
 }
 
 static int cmd_info(int argc, char **argv)
 {
-	struct memalloc_features f;
+	struct memalloc_features f = { .size = sizeof(f) };
 	struct memalloc *ma;
 	long val;
 	int ret;

@@ -38,8 +38,11 @@
 
 #define MEMALLOC_TYPE 0xB8
 
-/* The API version this header describes; MEMALLOC_VERSION reports the kernel's. */
-#define MEMALLOC_API_VERSION 1
+/*
+ * The API version this header describes; MEMALLOC_VERSION reports the
+ * kernel's. 2: MEMALLOC_VERSION's per-kind facts.
+ */
+#define MEMALLOC_API_VERSION 2
 
 /**
  * DOC: allocation flags
@@ -96,7 +99,8 @@
  * (undefined on x86). Choose the attribute when allocating. Mappings of
  * such memory are pfn mappings, not page-backed: get_user_pages() users
  * (O_DIRECT, vmsplice, io_uring fixed buffers) get EFAULT from them, as
- * they would map the memory write-back.
+ * they would map the memory write-back; KVM maps their pfns into a guest
+ * all the same, so such memory must not back guest memory.
  */
 #define MEMALLOC_CONTINUOUS	0x01	/* physically contiguous */
 #define MEMALLOC_PINNED		0x02	/* eager, never swapped or migrated */
@@ -120,6 +124,18 @@ enum {
 	MEMALLOC_CMD_COPY_IN = 0x08
 };
 
+/*
+ * Kinds of dataspace, for the per-kind facts of MEMALLOC_VERSION: a fact's
+ * bit n set means it holds for that kind, on this kernel.
+ */
+#define MEMALLOC_KIND_LAZY			0x01	/* no flag */
+#define MEMALLOC_KIND_SUPER_PAGES		0x02	/* SUPER_PAGES, lazy */
+#define MEMALLOC_KIND_PINNED			0x04	/* PINNED */
+#define MEMALLOC_KIND_PINNED_SUPER_PAGES	0x08	/* PINNED | SUPER_PAGES */
+#define MEMALLOC_KIND_CONTIGUOUS		0x10	/* CONTINUOUS (and PINNED) */
+#define MEMALLOC_KIND_CONTIGUOUS_SUPER_PAGES	0x20	/* CONTINUOUS | SUPER_PAGES */
+#define MEMALLOC_KIND_CACHING			0x40	/* a caching attribute */
+
 /**
  * struct memalloc_version - MEMALLOC_VERSION: what this kernel offers
  * @size: sizeof(struct memalloc_version)
@@ -128,10 +144,23 @@ enum {
  * @out_alloc_flags: the allocation flags this kernel can honour, caching
  *                   attributes included
  * @out_page_sizes: the backing page sizes it can use; bit n set means 2^n bytes
+ * @out_kinds: the MEMALLOC_KIND_* this kernel can allocate
+ * @out_gup_kinds: the kinds whose mappings get_user_pages() users (O_DIRECT,
+ *                 vmsplice, RDMA) take
+ * @out_io_uring_kinds: the kinds whose mappings io_uring registers as
+ *                      fixed buffers
+ * @out_pmd_kinds: the kinds mapped with 2 MiB (PMD) entries where the
+ *                 mapping's address is 2 MiB aligned
+ * @out_pud_kinds: the kinds mapped with 1 GiB (PUD) entries, with @align of
+ *                 30 or more, a size that is a multiple of 1 GiB and a
+ *                 mapping at a 1 GiB-aligned address
+ * @__reserved2: 0
  *
  * The handshake: a program checks @out_api_version and @out_alloc_flags
  * before it relies on a feature. A flag absent from @out_alloc_flags is
- * refused by MEMALLOC_ALLOC with EOPNOTSUPP.
+ * refused by MEMALLOC_ALLOC with EOPNOTSUPP. The per-kind facts (since API
+ * version 2) say what differs between kernels: a program plans for them
+ * instead of guessing from the kernel's version.
  */
 struct memalloc_version {
 	__u32 size;
@@ -139,6 +168,12 @@ struct memalloc_version {
 	__u32 out_api_version;
 	__u32 out_alloc_flags;
 	__aligned_u64 out_page_sizes;
+	__u32 out_kinds;
+	__u32 out_gup_kinds;
+	__u32 out_io_uring_kinds;
+	__u32 out_pmd_kinds;
+	__u32 out_pud_kinds;
+	__u32 __reserved2;
 };
 
 #define MEMALLOC_VERSION _IO(MEMALLOC_TYPE, MEMALLOC_CMD_VERSION)
