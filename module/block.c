@@ -54,9 +54,11 @@
  * neither free nor movable without touching them; past a failed try it
  * goes on after the first page still in use (one the try could not move,
  * such as a page of a file system that cannot migrate), or by the block's
- * aligned size; it makes at most MEMALLOC_CONTIG_TRIES tries (each isolates
- * and migrates pages and drains every CPU's lists), rescheduling and
- * stopping for a fatal signal as it goes. Each pfn is looked at about once.
+ * aligned size; it makes at most MEMALLOC_CONTIG_TRIES tries over ranges
+ * with pages in use (each isolates and migrates pages and drains every
+ * CPU's lists) and MEMALLOC_CONTIG_FREE_TRIES over ranges found free (which
+ * fail at isolation, as in a CMA area), rescheduling and stopping for a
+ * fatal signal as it goes. Each pfn is looked at about once.
  * No kernel lets a module charge such a range to a memory cgroup, so
  * callers in a memory-limited cgroup get ENOMEM instead.
  *
@@ -73,8 +75,14 @@
 #define MEMALLOC_RELEASE_BATCH	SZ_4K
 /* Pages whose caching attribute changes at once, between reschedules. */
 #define MEMALLOC_CACHING_BATCH	512
-/* alloc_contig_range() calls one allocation may make. */
-#define MEMALLOC_CONTIG_TRIES	8
+/*
+ * alloc_contig_range() calls one allocation may make over ranges holding
+ * pages in use, each of which it isolates, migrates and drains every CPU
+ * for; and over ranges found all free, which fail only where isolation
+ * fails, at once (CMA pageblocks, say, which the module cannot tell).
+ */
+#define MEMALLOC_CONTIG_TRIES		8
+#define MEMALLOC_CONTIG_FREE_TRIES	256
 /* Pages looked at between reschedules while searching a range. */
 #define MEMALLOC_SCAN_BATCH	SZ_32K
 
@@ -131,17 +139,19 @@ static int memalloc_alloc_chunks(struct memalloc_ds *ds)
 /*
  * The first pfn in [@start, @start + @nr) that alloc_contig_range() could
  * not take: a page outside @zone, reserved, or neither free nor movable;
- * with @in_use, any page that is not free. A look without locks, so only a
- * hint; it saves isolating, migrating and draining for ranges that cannot
- * be had.
+ * with @in_use, any page that is not free. *@busy tells whether a page in
+ * use (movable) was seen before it. A look without locks, so only a hint;
+ * it saves isolating, migrating and draining for ranges that cannot be had.
  */
 static unsigned long memalloc_first_unusable(struct zone *zone,
 					     unsigned long start,
-					     unsigned long nr, bool in_use)
+					     unsigned long nr, bool in_use,
+					     bool *busy)
 {
 	unsigned long pfn;
 	struct page *page;
 
+	*busy = false;
 	for (pfn = start; pfn < start + nr; pfn++) {
 		if (!((pfn - start + 1) % MEMALLOC_SCAN_BATCH))
 			cond_resched();
@@ -153,9 +163,16 @@ static unsigned long memalloc_first_unusable(struct zone *zone,
 			continue;
 		if (in_use || (!PageLRU(page) && !__folio_test_movable(page_folio(page))))
 			return pfn;
+		*busy = true;
 	}
 	return pfn;
 }
+
+/* The tries left to one allocation: see MEMALLOC_CONTIG_TRIES. */
+struct memalloc_contig_tries {
+	unsigned int busy;
+	unsigned int free;
+};
 
 static int memalloc_zero_block(struct memalloc_ds *ds)
 {
@@ -177,14 +194,17 @@ static int memalloc_zero_block(struct memalloc_ds *ds)
 /*
  * Search @zone for an aligned range of @ds->npages pages: past an unusable
  * page, the next aligned start; past a failed try, the next aligned start
- * after the first page it left in use, or the next aligned range. *@tries
+ * after the first page it left in use, or the next aligned range. @tries
  * counts down the tries left.
  */
 static int memalloc_contig_in_zone(struct memalloc_ds *ds, struct zone *zone,
-				   unsigned long stride, unsigned int *tries)
+				   unsigned long stride,
+				   struct memalloc_contig_tries *tries)
 {
 	unsigned long nr = ds->npages, end = zone_end_pfn(zone);
 	unsigned long start = ALIGN(zone->zone_start_pfn, stride), bad, i;
+	unsigned int *left;
+	bool busy;
 	int ret;
 
 	while (start >= zone->zone_start_pfn && start + nr <= end &&
@@ -192,14 +212,15 @@ static int memalloc_contig_in_zone(struct memalloc_ds *ds, struct zone *zone,
 		if (fatal_signal_pending(current))
 			return -EINTR;
 		cond_resched();
-		bad = memalloc_first_unusable(zone, start, nr, false);
+		bad = memalloc_first_unusable(zone, start, nr, false, &busy);
 		if (bad < start + nr) {
 			start = ALIGN(bad + 1, stride);
 			continue;
 		}
-		if (!*tries)
+		left = busy ? &tries->busy : &tries->free;
+		if (!*left)
 			return -ENOMEM;
-		--*tries;
+		--*left;
 		ret = alloc_contig_range(start, start + nr, MIGRATE_MOVABLE,
 					 GFP_KERNEL | __GFP_NOWARN);
 		if (!ret) {
@@ -210,7 +231,7 @@ static int memalloc_contig_in_zone(struct memalloc_ds *ds, struct zone *zone,
 			}
 			return memalloc_zero_block(ds);
 		}
-		bad = memalloc_first_unusable(zone, start, nr, true);
+		bad = memalloc_first_unusable(zone, start, nr, true, &busy);
 		start = bad < start + nr ? ALIGN(bad + 1, stride) : start + ALIGN(nr, stride);
 	}
 	return -ENOMEM;
@@ -244,7 +265,10 @@ static int memalloc_alloc_contig(struct memalloc_ds *ds, unsigned int align)
 	unsigned long stride = max(1UL << (align - PAGE_SHIFT), pageblock_nr_pages);
 	unsigned int order = max_t(unsigned int, get_order(ds->npages << PAGE_SHIFT),
 				   align - PAGE_SHIFT);
-	unsigned int tries = MEMALLOC_CONTIG_TRIES;
+	struct memalloc_contig_tries tries = {
+		.busy = MEMALLOC_CONTIG_TRIES,
+		.free = MEMALLOC_CONTIG_FREE_TRIES,
+	};
 	struct page *page;
 	int nid, zi, ret;
 
