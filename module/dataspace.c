@@ -18,6 +18,7 @@
 #include <linux/overflow.h>
 #include <linux/pseudo_fs.h>
 #include <linux/scatterlist.h>
+#include <linux/sched/coredump.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/shmem_fs.h>
@@ -350,14 +351,32 @@ static const struct vm_operations_struct memalloc_block_vm_ops = {
  */
 static const struct vm_operations_struct *memalloc_shmem_vm_ops;
 
+/*
+ * Huge pages disabled for the vma (MADV_NOHUGEPAGE) or its process
+ * (PR_SET_THP_DISABLE): some kernels then map a file's huge pages with
+ * 4 KiB entries, which a PINNED SUPER_PAGES mapping never does silently:
+ * mmap() refuses such a process, and faults after such a madvise() get
+ * SIGBUS.
+ */
+static bool memalloc_vma_thp_disabled(struct vm_area_struct *vma)
+{
+	return vma->vm_flags & VM_NOHUGEPAGE ||
+	       test_bit(MMF_DISABLE_THP, &vma->vm_mm->flags);
+}
+
 static vm_fault_t memalloc_pinned_fault(struct vm_fault *vmf)
 {
+	if (memalloc_vma_thp_disabled(vmf->vma))
+		return VM_FAULT_SIGBUS;
 	return READ_ONCE(memalloc_shmem_vm_ops)->fault(vmf);
 }
 
 static vm_fault_t memalloc_pinned_map_pages(struct vm_fault *vmf,
 					    pgoff_t start, pgoff_t end)
 {
+	/* Nothing mapped around: the fault itself answers. */
+	if (memalloc_vma_thp_disabled(vmf->vma))
+		return 0;
 	return READ_ONCE(memalloc_shmem_vm_ops)->map_pages(vmf, start, end);
 }
 
@@ -425,6 +444,8 @@ static int memalloc_mmap_shmem(struct memalloc_handle *h,
 	struct memalloc_ds *ds = h->ds;
 	int ret;
 
+	if (ds->pages && memalloc_vma_thp_disabled(vma))
+		return -EINVAL;
 	vma_set_file(vma, ds->map_file);
 	ret = ds->shmem->f_op->mmap(ds->map_file, vma);
 	if (ret || !ds->pages)
