@@ -46,7 +46,7 @@ static int memalloc_version(struct memalloc_ucmd *ucmd)
 {
 	struct memalloc_version *cmd = ucmd->cmd;
 
-	if (cmd->__reserved)
+	if (cmd->__reserved || cmd->__reserved2)
 		return -EINVAL;
 	cmd->out_api_version = MEMALLOC_API_VERSION;
 	cmd->out_alloc_flags = memalloc_alloc_flags();
@@ -79,7 +79,7 @@ struct memalloc_ioctl_op {
 static const struct memalloc_ioctl_op memalloc_ioctl_ops[] = {
 	[MEMALLOC_CMD_VERSION] = {
 		.ioctl_num = MEMALLOC_VERSION,
-		.min_size = offsetofend(struct memalloc_version, out_page_sizes),
+		.min_size = MEMALLOC_VERSION_SIZE_VER0,
 		.size = sizeof(struct memalloc_version),
 		.execute = memalloc_version,
 	},
@@ -183,6 +183,8 @@ static int __init memalloc_init(void)
 	int ret;
 
 	BUILD_BUG_ON(sizeof(struct memalloc_version) != 48);
+	BUILD_BUG_ON(offsetofend(struct memalloc_version, out_page_sizes) !=
+		     MEMALLOC_VERSION_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct memalloc_alloc) != 32);
 	BUILD_BUG_ON(sizeof(struct memalloc_info) != 56);
 	BUILD_BUG_ON(sizeof(struct memalloc_allocate) != 24);

@@ -285,13 +285,36 @@ TEST_F(abi, version_reserved_einval)
 	EXPECT_EQ(0u, v.out_api_version);
 }
 
-TEST_F(abi, version_short_size_einval)
+TEST_F(abi, version_reserved2_einval)
 {
-	struct memalloc_version v = { .size = sizeof(v) - 8 };
+	struct memalloc_version v = { .size = sizeof(v), .__reserved2 = 1 };
 
 	EXPECT_EQ(-1, ioctl(self->fd, MEMALLOC_VERSION, &v));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(0u, v.out_api_version);
+}
+
+TEST_F(abi, version_short_size_einval)
+{
+	struct memalloc_version v = { .size = MEMALLOC_VERSION_SIZE_VER0 - 8 };
+
+	EXPECT_EQ(-1, ioctl(self->fd, MEMALLOC_VERSION, &v));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0u, v.out_api_version);
+}
+
+/* A caller of API 1 gets its struct filled, and nothing written past it. */
+TEST_F(abi, version_first_size_answered_alone)
+{
+	struct memalloc_version v;
+
+	memset(&v, 0x5a, sizeof(v));
+	v.size = MEMALLOC_VERSION_SIZE_VER0;
+	v.__reserved = 0;
+	ASSERT_EQ(0, ioctl(self->fd, MEMALLOC_VERSION, &v));
+	EXPECT_EQ((uint32_t)MEMALLOC_API_VERSION, v.out_api_version);
+	EXPECT_EQ(0x5a5a5a5au, v.out_kinds);
+	EXPECT_EQ(0x5a5a5a5au, v.__reserved2);
 }
 
 TEST_F(abi, version_nonzero_tail_e2big)

@@ -355,32 +355,6 @@ TEST_F(review, struct_larger_than_a_page_e2big)
 	free(buf);
 }
 
-/* A number read from a file, or -1. */
-static long read_long(const char *path)
-{
-	char buf[64] = "";
-	long v = -1;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	if (read(fd, buf, sizeof(buf) - 1) > 0)
-		v = strtol(buf, NULL, 10);
-	close(fd);
-	return v;
-}
-
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret;
-
-	if (fd < 0)
-		return -1;
-	ret = write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -1;
-	close(fd);
-	return ret;
-}
-
 #define CG "/sys/fs/cgroup/memalloc_review"
 
 /*
@@ -396,7 +370,7 @@ TEST_F_TIMEOUT(review, refused_pinned_allocation_costs_nothing_first, 120)
 	int status;
 	pid_t child;
 
-	write_str("/sys/fs/cgroup/cgroup.subtree_control", "+memory");
+	write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory");
 	if (mkdir(CG, 0755) && errno != EEXIST)
 		SKIP(return, "no cgroup2 hierarchy");
 	if (access(CG "/memory.peak", R_OK)) {
@@ -407,7 +381,7 @@ TEST_F_TIMEOUT(review, refused_pinned_allocation_costs_nothing_first, 120)
 	ASSERT_LE(0, child);
 	if (!child) {
 		snprintf(pid, sizeof(pid), "%d", getpid());
-		if (write_str(CG "/cgroup.procs", pid))
+		if (write_file(CG "/cgroup.procs", pid))
 			_exit(2);
 		getrlimit(RLIMIT_MEMLOCK, &old);
 		if (setrlimit(RLIMIT_MEMLOCK, &rl) || drop_effective_cap(CAP_IPC_LOCK))

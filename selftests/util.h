@@ -134,6 +134,33 @@ static inline bool read_gets_sigbus(const volatile char *p)
 	return bus;
 }
 
+/* Write @val to the file @path: 0 or -errno. */
+static inline int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* The number a file holds, or -1. */
+static inline long read_long(const char *path)
+{
+	char buf[64] = { 0 };
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? strtol(buf, NULL, 10) : -1;
+}
+
 /* A field of a file's fdinfo (malloc'ed), or NULL. */
 static inline char *fdinfo_field(int fd, const char *field)
 {

@@ -154,7 +154,7 @@ enum {
  * @out_pud_kinds: the kinds mapped with 1 GiB (PUD) entries, with @align of
  *                 30 or more, a size that is a multiple of 1 GiB and a
  *                 mapping at a 1 GiB-aligned address
- * @__reserved2: 0
+ * @__reserved2: must be 0
  *
  * The handshake: a program checks @out_api_version and @out_alloc_flags
  * before it relies on a feature. A flag absent from @out_alloc_flags is
@@ -175,6 +175,9 @@ struct memalloc_version {
 	__u32 out_pud_kinds;
 	__u32 __reserved2;
 };
+
+/* The size of the first version of struct memalloc_version (API 1). */
+#define MEMALLOC_VERSION_SIZE_VER0 24
 
 #define MEMALLOC_VERSION _IO(MEMALLOC_TYPE, MEMALLOC_CMD_VERSION)
 
