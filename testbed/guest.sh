@@ -66,6 +66,8 @@ mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 exec >/dev/ttyS1 2>&1
 stty -F /dev/ttyS1 raw -echo 2>/dev/null
 echo "@@ guest $(uname -r)"
+# Marks in the kernel's log where the test bed's own work begins.
+echo "memalloc-testbed: payload begins" >/dev/kmsg
 while read -r ko; do
 	insmod "$ko" || echo "@@ cannot load $ko"
 done </opt/memalloc/modules
