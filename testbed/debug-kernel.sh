@@ -15,6 +15,10 @@ frag=$TOP/testbed/${1:-debug}.config
 hash=$(sha256sum "$frag" | cut -c1-12)
 out=$CACHE/kernel-$(basename "$frag" .config)-$ver-$hash
 
+# One build at a time of each kernel: a second caller waits for the first.
+mkdir -p "$CACHE"
+exec 9>"$out.lock"
+flock 9
 if [ -e "$out/.built" ]; then
 	echo "$out"
 	exit 0
@@ -41,6 +45,6 @@ done)
 touch "$out/.built"
 # Builds of this series from an older fragment or source are of no more use.
 for old in "$CACHE/kernel-$(basename "$frag" .config)-$series."[0-9]*; do
-	[ "$old" = "$out" ] || rm -rf "$old"
+	case $old in "$out"|"$out.lock"|*.lock) ;; *) rm -rf "$old" ;; esac
 done
 echo "$out"
