@@ -462,8 +462,7 @@ int memalloc_block_alloc(struct memalloc_ds *ds, unsigned int align)
 	ret = memalloc_charge_locked(ds);
 	if (ret)
 		return ret;
-	ds->pages = kvcalloc(ds->npages, sizeof(*ds->pages),
-			     GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	ds->pages = kvcalloc(ds->npages, sizeof(*ds->pages), MEMALLOC_OBJ_GFP);
 	if (!ds->pages)
 		return -ENOMEM;
 

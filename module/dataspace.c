@@ -169,26 +169,6 @@ static void memalloc_put_sgt_pages(struct sg_table *sgt)
 	}
 }
 
-/*
- * A device needs every page of a lazy dataspace: take the missing ones as
- * the dataspace's owner would, charged to the memory cgroup it allocated
- * from (not the importer's), failing with ENOMEM over its limit instead of
- * calling the OOM killer, and stopping for a fatal signal.
- */
-static struct page *memalloc_populate_page(struct memalloc_ds *ds, pgoff_t index)
-{
-	struct mem_cgroup *old = set_active_memcg(ds->memcg);
-	struct page *page;
-
-	page = shmem_read_mapping_page_gfp(ds->shmem->f_mapping, index,
-					   MEMALLOC_POPULATE_GFP);
-	set_active_memcg(old);
-	/* shmem's ENOSPC is the machine's commit limit: out of memory. */
-	if (PTR_ERR(page) == -ENOSPC)
-		return ERR_PTR(-ENOMEM);
-	return page;
-}
-
 /* An attachment holds the dataspace against revocation: no lock needed. */
 static struct sg_table *memalloc_map_dma_buf(struct dma_buf_attachment *attach,
 					     enum dma_data_direction dir)
@@ -203,7 +183,8 @@ static struct sg_table *memalloc_map_dma_buf(struct dma_buf_attachment *attach,
 	/* A read-only handle lends the memory to devices to read only. */
 	if (!memalloc_handle_writable(h) && dir != DMA_TO_DEVICE)
 		return ERR_PTR(-EACCES);
-	pages = kvmalloc_array(npages, sizeof(*pages), GFP_KERNEL | __GFP_NOWARN);
+	pages = kvmalloc_array(npages, sizeof(*pages), GFP_KERNEL | __GFP_RETRY_MAYFAIL |
+			       __GFP_NOWARN);
 	if (!pages)
 		return ERR_PTR(-ENOMEM);
 	/*
@@ -220,7 +201,12 @@ static struct sg_table *memalloc_map_dma_buf(struct dma_buf_attachment *attach,
 			pages[i] = ds->pages[i];
 			get_page(pages[i]);
 		} else {
-			pages[i] = memalloc_populate_page(ds, i);
+			/*
+			 * A device needs every page: the missing ones are
+			 * charged to the dataspace's own memory cgroup, not
+			 * the importer's.
+			 */
+			pages[i] = memalloc_shmem_page(ds, i, ds->memcg);
 			if (IS_ERR(pages[i])) {
 				ret = PTR_ERR(pages[i]);
 				goto err_put_pages;
@@ -229,7 +215,7 @@ static struct sg_table *memalloc_map_dma_buf(struct dma_buf_attachment *attach,
 		cond_resched();
 	}
 
-	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
+	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL | __GFP_RETRY_MAYFAIL);
 	if (!sgt) {
 		ret = -ENOMEM;
 		goto err_put_pages;
@@ -530,6 +516,34 @@ static const struct dma_buf_ops memalloc_dma_buf_ops = {
 	.release = memalloc_dma_buf_release,
 };
 
+/* Pages of room memalloc_room_for_objects() makes sure of. */
+#define MEMALLOC_OBJECT_ROOM	8
+
+/*
+ * The kernel's own objects behind a handle (inodes, files, dentries, the
+ * dma-buf) are charged to the caller's memory cgroup as any syscall's are,
+ * and at the cgroup's limit the kernel answers those with its OOM killer.
+ * Make sure first that there is room for them, with charges that fail
+ * cleanly (ENOMEM, after reclaim) and are given back at once: the room
+ * stays in this CPU's charge stock of the cgroup for the objects.
+ */
+static int memalloc_room_for_objects(void)
+{
+	struct page *pages[MEMALLOC_OBJECT_ROOM];
+	int i, n, ret = 0;
+
+	for (n = 0; n < MEMALLOC_OBJECT_ROOM; n++) {
+		pages[n] = alloc_page(MEMALLOC_OBJ_GFP);
+		if (!pages[n]) {
+			ret = -ENOMEM;
+			break;
+		}
+	}
+	for (i = 0; i < n; i++)
+		__free_page(pages[i]);
+	return ret;
+}
+
 /*
  * A new handle of @ds with a reference of its own to it, and an fd reserved
  * for it: memalloc_handle_install() answers the caller and installs it.
@@ -541,7 +555,7 @@ static struct dma_buf *memalloc_handle_new(struct memalloc_ds *ds,
 	struct memalloc_handle *h;
 	struct dma_buf *dmabuf;
 
-	h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
+	h = kzalloc(sizeof(*h), MEMALLOC_OBJ_GFP);
 	if (!h)
 		return ERR_PTR(-ENOMEM);
 	h->ds = ds;
@@ -678,7 +692,7 @@ static struct memalloc_ds *memalloc_ds_new(struct memalloc_alloc *cmd,
 	struct memalloc_ds *ds;
 	int ret = 0;
 
-	ds = kzalloc(sizeof(*ds), GFP_KERNEL_ACCOUNT);
+	ds = kzalloc(sizeof(*ds), MEMALLOC_OBJ_GFP);
 	if (!ds)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&ds->kref);
@@ -723,11 +737,6 @@ static struct memalloc_ds *memalloc_ds_new(struct memalloc_alloc *cmd,
 			ds->map_file->f_op = &memalloc_pinned_map_fops;
 		}
 	}
-	if (ds->flags & (MEMALLOC_CONTINUOUS | MEMALLOC_PINNED)) {
-		ret = memalloc_block_alloc(ds, cmd->align);
-		if (ret)
-			goto err_free_ds;
-	}
 	return ds;
 
 err_free_ds:
@@ -757,6 +766,8 @@ int memalloc_ds_alloc(struct memalloc_ucmd *ucmd)
 	if (!(ucmd->file->f_mode & FMODE_WRITE))
 		return -EBADF;
 	ret = memalloc_check_alloc(cmd, &rounded);
+	if (!ret)
+		ret = memalloc_room_for_objects();
 	if (ret)
 		return ret;
 	fd = get_unused_fd_flags(cmd->fd_flags);
@@ -774,6 +785,19 @@ int memalloc_ds_alloc(struct memalloc_ucmd *ucmd)
 	if (IS_ERR(dmabuf)) {
 		put_unused_fd(fd);
 		return PTR_ERR(dmabuf);
+	}
+	/*
+	 * The memory last, after every object of the kernel's: those are
+	 * charged as any syscall's, which at a memory cgroup's limit the
+	 * kernel answers with its OOM killer; the memory gets ENOMEM there.
+	 */
+	if (ds->flags & (MEMALLOC_CONTINUOUS | MEMALLOC_PINNED)) {
+		ret = memalloc_block_alloc(ds, cmd->align);
+		if (ret) {
+			put_unused_fd(fd);
+			dma_buf_put(dmabuf);
+			return ret;
+		}
 	}
 	cmd->out_fd = fd;
 	return memalloc_handle_install(ucmd, sizeof(*cmd), fd, dmabuf);
@@ -882,6 +906,8 @@ int memalloc_ds_dup(struct memalloc_ucmd *ucmd)
 		 * would alias the kernel's mapping of it with another type.
 		 */
 		ret = -EOPNOTSUPP;
+	if (!ret)
+		ret = memalloc_room_for_objects();
 	if (ret)
 		goto out;
 	fd = get_unused_fd_flags(cmd->fd_flags);

@@ -19,6 +19,8 @@ struct mem_cgroup;
 /* Fail a charge over the memory cgroup's limit, do not OOM-kill. */
 #define MEMALLOC_POPULATE_GFP (GFP_HIGHUSER_MOVABLE | __GFP_RETRY_MAYFAIL | \
 			       __GFP_NOWARN)
+/* The module's own objects: ENOMEM at a limit too, never the OOM killer. */
+#define MEMALLOC_OBJ_GFP (GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
 
 /**
  * struct memalloc_ucmd - one ioctl call, as the handlers see it
@@ -113,6 +115,8 @@ void memalloc_handle_put_live(struct memalloc_handle *h);
 bool memalloc_handle_writable(const struct memalloc_handle *h);
 int memalloc_ds_lock_live(struct memalloc_ds *ds);
 
+struct page *memalloc_shmem_page(struct memalloc_ds *ds, pgoff_t index,
+				 struct mem_cgroup *memcg);
 int memalloc_ds_info(struct memalloc_ucmd *ucmd);
 int memalloc_ds_allocate(struct memalloc_ucmd *ucmd);
 int memalloc_ds_phys(struct memalloc_ucmd *ucmd);

@@ -11,6 +11,7 @@
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/shmem_fs.h>
 #include <linux/sizes.h>
@@ -28,37 +29,59 @@
  * reached through their pages.
  */
 
+/**
+ * memalloc_shmem_page() - a page of a lazy dataspace, taken if absent
+ * @ds: the dataspace
+ * @index: the page's index
+ * @memcg: the memory cgroup a new page is charged to, or NULL for the
+ *         caller's
+ *
+ * A new page is zeroed, and fails with ENOMEM over the memory cgroup's
+ * limit, not the OOM killer. The page is dirty, as shmem_fallocate() leaves
+ * the pages it allocates: reclaim swaps it out then, where it would drop a
+ * clean one (and devices may write it).
+ *
+ * Context: process context; sleeps.
+ * Return: the page with a reference, or an ERR_PTR().
+ */
+struct page *memalloc_shmem_page(struct memalloc_ds *ds, pgoff_t index,
+				 struct mem_cgroup *memcg)
+{
+	struct mem_cgroup *old = NULL;
+	struct page *page;
+
+	if (memcg)
+		old = set_active_memcg(memcg);
+	page = shmem_read_mapping_page_gfp(ds->shmem->f_mapping, index,
+					   MEMALLOC_POPULATE_GFP);
+	if (memcg)
+		set_active_memcg(old);
+	/* shmem's ENOSPC is the machine's commit limit: out of memory. */
+	if (PTR_ERR(page) == -ENOSPC)
+		return ERR_PTR(-ENOMEM);
+	if (!IS_ERR(page))
+		set_page_dirty(page);
+	return page;
+}
+
 /* Page @index of @ds with a reference, taken (zeroed) if absent. */
 static struct page *memalloc_ds_page(struct memalloc_ds *ds, pgoff_t index)
 {
-	struct page *page;
-
 	lockdep_assert_held(&ds->lock);
 	if (ds->pages) {
 		get_page(ds->pages[index]);
 		return ds->pages[index];
 	}
-	page = shmem_read_mapping_page_gfp(ds->shmem->f_mapping, index,
-					   MEMALLOC_POPULATE_GFP);
-	/* shmem's ENOSPC is the machine's commit limit: out of memory. */
-	if (PTR_ERR(page) == -ENOSPC)
-		return ERR_PTR(-ENOMEM);
-	return page;
+	return memalloc_shmem_page(ds, index, NULL);
 }
 
 static u64 memalloc_ds_resident(struct memalloc_ds *ds)
 {
-	struct shmem_inode_info *info;
-	unsigned long pages;
-
 	/* Block-backed and pinned dataspaces hold all their pages. */
 	if (ds->pages)
 		return (u64)ds->npages << PAGE_SHIFT;
-	info = SHMEM_I(file_inode(ds->shmem));
-	spin_lock(&info->lock);
-	pages = info->alloced - info->swapped;
-	spin_unlock(&info->lock);
-	return (u64)pages << PAGE_SHIFT;
+	/* The page cache's own count: pages swapped out are not in it. */
+	return (u64)READ_ONCE(ds->shmem->f_mapping->nrpages) << PAGE_SHIFT;
 }
 
 /**
@@ -217,8 +240,6 @@ static int memalloc_write_chunk(struct memalloc_ds *ds, u64 offset,
 		memcpy_to_page(page, offset_in_page(offset), buf, n);
 	else
 		memzero_page(page, offset_in_page(offset), n);
-	if (!ds->pages)
-		set_page_dirty(page);
 	put_page(page);
 	return 0;
 }
