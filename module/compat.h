@@ -67,4 +67,20 @@ static inline int memalloc_notify_change(struct dentry *dentry,
  */
 #define MEMALLOC_IO_URING_SHMEM_ONLY	(!MEMALLOC_KERNEL_SINCE(6, 5))
 
+/*
+ * Huge pfnmap (6.12): a VM_PFNMAP vma takes 2 MiB and 1 GiB entries from
+ * its huge_fault handler, huge_fault(vmf, order), and get_user_pages()
+ * refuses them cleanly. Contiguous super pages are mapped so.
+ */
+#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
+#define MEMALLOC_HUGE_PFNMAP		1
+#else
+#define MEMALLOC_HUGE_PFNMAP		0
+#endif
+#ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
+#define MEMALLOC_HUGE_PFNMAP_PUD	1
+#else
+#define MEMALLOC_HUGE_PFNMAP_PUD	0
+#endif
+
 #endif /* _MEMALLOC_COMPAT_H */

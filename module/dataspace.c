@@ -16,6 +16,7 @@
 #include <linux/memcontrol.h>
 #include <linux/mount.h>
 #include <linux/overflow.h>
+#include <linux/pfn_t.h>
 #include <linux/pseudo_fs.h>
 #include <linux/scatterlist.h>
 #include <linux/sched/coredump.h>
@@ -252,6 +253,18 @@ static void memalloc_unmap_dma_buf(struct dma_buf_attachment *attach,
 }
 
 /*
+ * Huge pages disabled for the vma (MADV_NOHUGEPAGE) or its process
+ * (PR_SET_THP_DISABLE): kernels then map huge pages with 4 KiB entries,
+ * which an eager SUPER_PAGES mapping never does silently: mmap() refuses
+ * such a process, and faults after such a madvise() get SIGBUS.
+ */
+static bool memalloc_vma_thp_disabled(struct vm_area_struct *vma)
+{
+	return vma->vm_flags & VM_NOHUGEPAGE ||
+	       test_bit(MMF_DISABLE_THP, &vma->vm_mm->flags);
+}
+
+/*
  * Map up to @n pages of @ds from @pgoff at @addr: page-backed entries, or
  * pfn entries in a VM_PFNMAP vma (see memalloc_mmap_block()). Return 0,
  * -EBUSY at the first page mapped already (page-backed only), or -ENOMEM.
@@ -295,7 +308,8 @@ static vm_fault_t memalloc_block_fault(struct vm_fault *vmf)
 
 	if (memalloc_ds_lock_live(ds))
 		return VM_FAULT_SIGBUS;
-	if (pgoff >= ds->npages) {
+	if (pgoff >= ds->npages ||
+	    (ds->flags & MEMALLOC_SUPER_PAGES && memalloc_vma_thp_disabled(vma))) {
 		ret = VM_FAULT_SIGBUS;
 		goto out;
 	}
@@ -324,8 +338,51 @@ out:
 	return ret;
 }
 
+#if MEMALLOC_HUGE_PFNMAP
+/*
+ * Contiguous super pages: one 2 MiB (PMD) or 1 GiB (PUD) pfn entry where
+ * the vma holds the whole aligned range and the block is aligned so; the
+ * rest falls back to smaller entries (memalloc_block_fault()), as DAX does.
+ */
+static vm_fault_t memalloc_block_huge_fault(struct vm_fault *vmf,
+					    unsigned int order)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct dma_buf *dmabuf = vma->vm_file->private_data;
+	struct memalloc_handle *h = dmabuf->priv;
+	struct memalloc_ds *ds = h->ds;
+	unsigned long size = PAGE_SIZE << order, addr = vmf->address & ~(size - 1);
+	bool write = vmf->flags & FAULT_FLAG_WRITE;
+	vm_fault_t ret = VM_FAULT_FALLBACK;
+	pgoff_t pgoff;
+	pfn_t pfn;
+
+	if ((order != PMD_ORDER && order != PUD_ORDER) ||
+	    !(ds->flags & MEMALLOC_SUPER_PAGES) || ds->align < PAGE_SHIFT + order ||
+	    addr < vma->vm_start || addr + size > vma->vm_end)
+		return VM_FAULT_FALLBACK;
+	pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+	if (pgoff & ((1UL << order) - 1))
+		return VM_FAULT_FALLBACK;
+	if (memalloc_ds_lock_live(ds))
+		return VM_FAULT_SIGBUS;
+	if (pgoff + (1UL << order) <= ds->npages) {
+		pfn = __pfn_to_pfn_t(page_to_pfn(ds->pages[pgoff]), PFN_DEV);
+		if (order == PMD_ORDER)
+			ret = vmf_insert_pfn_pmd(vmf, pfn, write);
+		else if (MEMALLOC_HUGE_PFNMAP_PUD)
+			ret = vmf_insert_pfn_pud(vmf, pfn, write);
+	}
+	up_read(&ds->lock);
+	return ret;
+}
+#endif
+
 static const struct vm_operations_struct memalloc_block_vm_ops = {
 	.fault = memalloc_block_fault,
+#if MEMALLOC_HUGE_PFNMAP
+	.huge_fault = memalloc_block_huge_fault,
+#endif
 };
 
 /*
@@ -336,19 +393,6 @@ static const struct vm_operations_struct memalloc_block_vm_ops = {
  * exported), so its huge pages are still PMD-mapped.
  */
 static const struct vm_operations_struct *memalloc_shmem_vm_ops;
-
-/*
- * Huge pages disabled for the vma (MADV_NOHUGEPAGE) or its process
- * (PR_SET_THP_DISABLE): some kernels then map a file's huge pages with
- * 4 KiB entries, which a PINNED SUPER_PAGES mapping never does silently:
- * mmap() refuses such a process, and faults after such a madvise() get
- * SIGBUS.
- */
-static bool memalloc_vma_thp_disabled(struct vm_area_struct *vma)
-{
-	return vma->vm_flags & VM_NOHUGEPAGE ||
-	       test_bit(MMF_DISABLE_THP, &vma->vm_mm->flags);
-}
 
 static vm_fault_t memalloc_pinned_fault(struct vm_fault *vmf)
 {
@@ -409,15 +453,17 @@ static int memalloc_mmap_block(struct memalloc_handle *h,
 	/*
 	 * Page-backed, so get_user_pages() works on the mapping; but memory
 	 * with a caching attribute is mapped with pfn entries, which
-	 * get_user_pages() refuses: its users would map it write-back.
+	 * get_user_pages() refuses: its users would map it write-back. So
+	 * are contiguous super pages, whose huge entries only pfn mappings
+	 * may have.
 	 */
-	if (caching == MEMALLOC_CACHED) {
+	if (caching == MEMALLOC_CACHED && !(h->ds->flags & MEMALLOC_SUPER_PAGES)) {
 		memalloc_vma_set_flags(vma, VM_MIXEDMAP);
 	} else {
 		memalloc_vma_set_flags(vma, VM_PFNMAP);
 		if (caching == MEMALLOC_WRITE_COMBINE)
 			vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
-		else
+		else if (caching == MEMALLOC_UNCACHED)
 			vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
 	}
 	vma->vm_ops = &memalloc_block_vm_ops;
@@ -430,8 +476,6 @@ static int memalloc_mmap_shmem(struct memalloc_handle *h,
 	struct memalloc_ds *ds = h->ds;
 	int ret;
 
-	if (ds->pages && memalloc_vma_thp_disabled(vma))
-		return -EINVAL;
 	vma_set_file(vma, ds->map_file);
 	ret = ds->shmem->f_op->mmap(ds->map_file, vma);
 	if (ret || !ds->pages)
@@ -467,6 +511,11 @@ static int memalloc_dma_buf_mmap(struct dma_buf *dmabuf,
 			return -EACCES;
 		memalloc_vma_clear_flags(vma, VM_MAYWRITE);
 	}
+
+	/* Eager super pages are mapped huge, or not at all. */
+	if (h->ds->flags & MEMALLOC_SUPER_PAGES && h->ds->pages &&
+	    memalloc_vma_thp_disabled(vma))
+		return -EINVAL;
 
 	ret = memalloc_ds_lock_live(h->ds);
 	if (ret)
@@ -626,11 +675,19 @@ void memalloc_version_facts(struct memalloc_version *cmd)
 
 	if (memalloc_huge_mnt)
 		kinds |= MEMALLOC_KIND_SUPER_PAGES | MEMALLOC_KIND_PINNED_SUPER_PAGES;
+	if (memalloc_huge_mnt && MEMALLOC_HUGE_PFNMAP)
+		kinds |= MEMALLOC_KIND_CONTIGUOUS_SUPER_PAGES;
 	if (memalloc_alloc_flags() & MEMALLOC_CACHING_MASK)
 		kinds |= MEMALLOC_KIND_CACHING;
 	cmd->out_kinds = kinds;
-	/* Memory with a caching attribute is mapped by pfn (memalloc_mmap_block()). */
-	cmd->out_gup_kinds = kinds & ~MEMALLOC_KIND_CACHING;
+	cmd->out_page_sizes = PAGE_SIZE;
+	if (memalloc_huge_mnt)
+		cmd->out_page_sizes |= PMD_SIZE;
+	if (kinds & MEMALLOC_KIND_CONTIGUOUS_SUPER_PAGES && MEMALLOC_HUGE_PFNMAP_PUD)
+		cmd->out_page_sizes |= PUD_SIZE;
+	/* Both are mapped by pfn (memalloc_mmap_block()). */
+	cmd->out_gup_kinds = kinds & ~(MEMALLOC_KIND_CACHING |
+				       MEMALLOC_KIND_CONTIGUOUS_SUPER_PAGES);
 	/* Lazy dataspaces map their shmem file, with shmem's own vm_ops. */
 	if (MEMALLOC_IO_URING_SHMEM_ONLY)
 		cmd->out_io_uring_kinds = kinds & (MEMALLOC_KIND_LAZY |
@@ -638,8 +695,28 @@ void memalloc_version_facts(struct memalloc_version *cmd)
 	else
 		cmd->out_io_uring_kinds = cmd->out_gup_kinds;
 	cmd->out_pmd_kinds = kinds & (MEMALLOC_KIND_SUPER_PAGES |
-				      MEMALLOC_KIND_PINNED_SUPER_PAGES);
-	cmd->out_pud_kinds = 0;
+				      MEMALLOC_KIND_PINNED_SUPER_PAGES |
+				      MEMALLOC_KIND_CONTIGUOUS_SUPER_PAGES);
+	cmd->out_pud_kinds = MEMALLOC_HUGE_PFNMAP_PUD ?
+		kinds & MEMALLOC_KIND_CONTIGUOUS_SUPER_PAGES : 0;
+}
+
+/**
+ * memalloc_ds_page_shift() - log2 of the pages a dataspace is mapped with
+ * @ds: the dataspace
+ *
+ * Context: any.
+ * Return: PAGE_SHIFT, PMD_SHIFT for super pages, or PUD_SHIFT for
+ * contiguous super pages of whole 1 GiB pages where the kernel maps those.
+ */
+unsigned int memalloc_ds_page_shift(const struct memalloc_ds *ds)
+{
+	if (!(ds->flags & MEMALLOC_SUPER_PAGES))
+		return PAGE_SHIFT;
+	if (MEMALLOC_HUGE_PFNMAP_PUD && ds->flags & MEMALLOC_CONTINUOUS &&
+	    ds->align >= PUD_SHIFT && IS_ALIGNED((u64)ds->npages << PAGE_SHIFT, PUD_SIZE))
+		return PUD_SHIFT;
+	return PMD_SHIFT;
 }
 
 /* A caching attribute needs memory that does not move: our own blocks. */
@@ -667,10 +744,11 @@ static int memalloc_check_alloc(struct memalloc_alloc *cmd, u64 *rounded)
 	if (cmd->flags & ~memalloc_alloc_flags())
 		return -EOPNOTSUPP;
 	/*
-	 * A block the module owns is not both PMD-mapped and usable by
-	 * get_user_pages() (see the README).
+	 * A block the module owns is mapped with huge entries only by pfn,
+	 * where the kernel lets a driver's vma have them (see the README).
 	 */
-	if (cmd->flags & MEMALLOC_SUPER_PAGES && cmd->flags & MEMALLOC_CONTINUOUS)
+	if (cmd->flags & MEMALLOC_SUPER_PAGES && cmd->flags & MEMALLOC_CONTINUOUS &&
+	    !MEMALLOC_HUGE_PFNMAP)
 		return -EOPNOTSUPP;
 	if (cmd->flags & MEMALLOC_CACHING_MASK && !memalloc_can_cache(cmd->flags))
 		return -EOPNOTSUPP;
@@ -710,8 +788,8 @@ static struct memalloc_ds *memalloc_ds_new(struct memalloc_alloc *cmd,
 		goto err_free_ds;
 	}
 	/* Shmem for lazy and super pages, pinned or not; pages we own else. */
-	if (ds->flags & MEMALLOC_SUPER_PAGES ||
-	    !(ds->flags & (MEMALLOC_CONTINUOUS | MEMALLOC_PINNED))) {
+	if (!(ds->flags & MEMALLOC_CONTINUOUS) &&
+	    (ds->flags & MEMALLOC_SUPER_PAGES || !(ds->flags & MEMALLOC_PINNED))) {
 		ds->shmem = shmem_file_setup_with_mnt(ds->flags & MEMALLOC_SUPER_PAGES ?
 						      memalloc_huge_mnt : memalloc_mnt,
 						      KBUILD_MODNAME, rounded,

@@ -50,9 +50,6 @@ static int memalloc_version(struct memalloc_ucmd *ucmd)
 		return -EINVAL;
 	cmd->out_api_version = MEMALLOC_API_VERSION;
 	cmd->out_alloc_flags = memalloc_alloc_flags();
-	cmd->out_page_sizes = PAGE_SIZE;
-	if (cmd->out_alloc_flags & MEMALLOC_SUPER_PAGES)
-		cmd->out_page_sizes |= PMD_SIZE;
 	memalloc_version_facts(cmd);
 	return memalloc_ucmd_respond(ucmd, sizeof(*cmd));
 }

@@ -99,6 +99,7 @@ struct memalloc_handle {
 };
 
 int memalloc_ucmd_respond(struct memalloc_ucmd *ucmd, size_t len);
+unsigned int memalloc_ds_page_shift(const struct memalloc_ds *ds);
 
 int memalloc_block_alloc(struct memalloc_ds *ds, unsigned int align);
 void memalloc_block_free(struct memalloc_ds *ds);

@@ -108,7 +108,7 @@ int memalloc_ds_info(struct memalloc_ucmd *ucmd)
 	cmd->out_rights = MEMALLOC_RIGHT_R;
 	if (memalloc_handle_writable(h))
 		cmd->out_rights |= MEMALLOC_RIGHT_W;
-	cmd->out_page_shift = ds->flags & MEMALLOC_SUPER_PAGES ? PMD_SHIFT : PAGE_SHIFT;
+	cmd->out_page_shift = memalloc_ds_page_shift(ds);
 	cmd->out_info_flags = ds->flags & MEMALLOC_CONTINUOUS ? MEMALLOC_INFO_CONTIGUOUS : 0;
 	cmd->out_caching = ds->flags & MEMALLOC_CACHING_MASK;
 	cmd->out_align = ds->align;

@@ -469,13 +469,90 @@ TEST_F(super, pinned_refused_where_huge_pages_are_disabled)
 	close(fd);
 }
 
-/* A contiguous block cannot be PMD-mapped and GUP-able: refused. */
-TEST_F(super, with_contiguous_eopnotsupp)
+#define SHMEM_2M_KNOB "/sys/kernel/mm/transparent_hugepage/hugepages-2048kB/shmem_enabled"
+
+/* The word in brackets of a sysfs choice ("always [inherit] never"). */
+static int knob_choice(const char *path, char *out, size_t len)
 {
-	EXPECT_EQ(-EOPNOTSUPP, ds_alloc(self->dev, 2 * MIB,
-					MEMALLOC_SUPER_PAGES | MEMALLOC_CONTINUOUS, 0, O_CLOEXEC));
-	EXPECT_EQ(-EOPNOTSUPP, ds_alloc(self->dev, 2 * MIB, MEMALLOC_SUPER_PAGES |
-					MEMALLOC_CONTINUOUS | MEMALLOC_PINNED, 0, O_CLOEXEC));
+	char buf[256] = "", *a, *b;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	a = n > 0 ? strchr(buf, '[') : NULL;
+	b = a ? strchr(a, ']') : NULL;
+	if (!b || (size_t)(b - a) > len)
+		return -1;
+	snprintf(out, len, "%.*s", (int)(b - a - 1), a + 1);
+	return 0;
+}
+
+/*
+ * Kernels with per-size shmem THP settings apply them to lazy SUPER_PAGES
+ * too, as to any THP: with 2 MiB shmem pages set to never, first touches
+ * take 4 KiB pages. PINNED SUPER_PAGES never do: ENOMEM instead.
+ */
+TEST_F(super, follow_the_per_size_shmem_setting)
+{
+	const size_t len = 4 * MIB;
+	char old[32];
+	char *p;
+	int fd;
+
+	if (knob_choice(SHMEM_2M_KNOB, old, sizeof(old)))
+		SKIP(return, "no per-size shmem THP setting in this kernel");
+	ASSERT_EQ(0, write_file(SHMEM_2M_KNOB, "never"));
+	fd = ds_alloc(self->dev, len, MEMALLOC_SUPER_PAGES, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	p = map_aligned(fd, len, 21, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 1, len);
+	EXPECT_EQ(0, smaps_kib(p, "ShmemPmdMapped"));
+	munmap(p, len);
+	close(fd);
+	EXPECT_EQ(-ENOMEM, ds_alloc(self->dev, len, MEMALLOC_SUPER_PAGES | MEMALLOC_PINNED,
+				    0, O_CLOEXEC));
+	ASSERT_EQ(0, write_file(SHMEM_2M_KNOB, old));
+
+	fd = ds_alloc(self->dev, len, MEMALLOC_SUPER_PAGES, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	p = map_aligned(fd, len, 21, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 1, len);
+	EXPECT_EQ((long)(len / KIB), smaps_kib(p, "ShmemPmdMapped"));
+	munmap(p, len);
+	close(fd);
+}
+
+/*
+ * A contiguous block is mapped with huge entries only where the kernel lets
+ * a driver's pfn mapping have them: MEMALLOC_VERSION says whether it does,
+ * and where it does not, the combination is EOPNOTSUPP.
+ */
+TEST_F(super, with_contiguous_as_the_kernel_reports)
+{
+	static const uint32_t flags[] = {
+		MEMALLOC_SUPER_PAGES | MEMALLOC_CONTINUOUS,
+		MEMALLOC_SUPER_PAGES | MEMALLOC_CONTINUOUS | MEMALLOC_PINNED,
+	};
+	struct memalloc_version v;
+	int i, fd;
+
+	ASSERT_EQ(0, kernel_facts(self->dev, &v));
+	for (i = 0; i < 2; i++) {
+		fd = ds_alloc(self->dev, 2 * MIB, flags[i], 0, O_CLOEXEC);
+		if (v.out_kinds & MEMALLOC_KIND_CONTIGUOUS_SUPER_PAGES) {
+			EXPECT_LE(0, fd);
+			EXPECT_TRUE(v.out_pmd_kinds & MEMALLOC_KIND_CONTIGUOUS_SUPER_PAGES);
+			EXPECT_FALSE(v.out_gup_kinds & MEMALLOC_KIND_CONTIGUOUS_SUPER_PAGES);
+			close(fd);
+		} else {
+			EXPECT_EQ(-EOPNOTSUPP, fd);
+		}
+	}
 }
 
 #define KPF_UNEVICTABLE 18

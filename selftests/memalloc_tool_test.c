@@ -454,12 +454,13 @@ TEST(alloc_pinned_runs_cover_it)
 	}
 }
 
-TEST(alloc_super_pages_contiguous_refused)
+/* A combination no kernel honours: a caching attribute on memory that moves. */
+TEST(alloc_super_pages_write_combine_refused)
 {
 	struct run r;
 
 	NEED_DEV();
-	ASSERT_RAN(RUN(&r, "alloc", "64K", "--pinned", "--super-pages", "--contiguous"));
+	ASSERT_RAN(RUN(&r, "alloc", "64K", "--pinned", "--super-pages", "--write-combine"));
 	EXPECT_EXIT(1, &r);
 	EXPECT_IN("memalloc: alloc", r.err, &r);
 	EXPECT_IN(memalloc_strerror(-EOPNOTSUPP), r.err, &r);

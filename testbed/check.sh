@@ -160,13 +160,15 @@ run_kernel() { # NAME KDIR IMAGE RELEASE APPEND TIMEOUT STRESS_SECONDS
 }
 
 run_guest() {
-	local name=$1 kdir=$2 image=$3 release=$4 b=$work/$1
+	local name=$1 kdir=$2 image=$3 release=$4 b=$work/$1 mem=4G
 	if ! build_payload "$name" "$kdir" "$7"; then
 		result fail "$name: build module and selftests"
 		return
 	fi
-	GUEST_APPEND=$5 GUEST_TIMEOUT=$6 "$TOP/testbed/guest.sh" "$image" "$b/payload" \
-		"$b" $release
+	# Room for several 1 GiB blocks where the kernel maps them.
+	case $name in *6.12*) mem=8G ;; esac
+	GUEST_MEM=$mem GUEST_APPEND=$5 GUEST_TIMEOUT=$6 "$TOP/testbed/guest.sh" "$image" \
+		"$b/payload" "$b" $release
 	local rc=$? log=$b/results.log con=$b/console.log
 	sed 's/^/  /' "$log"
 	grep -q '^@@ insmod ok' "$log" && result ok "$name: insmod memalloc.ko" ||
