@@ -797,6 +797,9 @@ static struct memalloc_ds *memalloc_ds_new(struct memalloc_alloc *cmd,
 		ret = PTR_ERR_OR_ZERO(ds->shmem);
 		if (ret) {
 			ds->shmem = NULL;
+			/* shmem's ENOSPC: its inode could not be had. */
+			if (ret == -ENOSPC)
+				ret = -ENOMEM;
 			goto err_free_ds;
 		}
 		/* The module's own, as shmem_kernel_file_setup() makes them. */

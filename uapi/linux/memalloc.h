@@ -359,7 +359,8 @@ struct memalloc_phys {
  * without MEMALLOC_RIGHT_R or with an unknown bit, an unknown @caching
  * value or bit in @fd_flags), EACCES (MEMALLOC_RIGHT_W asked of a read-only
  * handle), EOPNOTSUPP (@caching weaker than @fd's, see "allocation
- * flags"), EMFILE.
+ * flags"), EMFILE, ENOMEM (no memory for the new handle, or its memory
+ * cgroup is at its limit).
  */
 struct memalloc_dup {
 	__u32 size;
