@@ -96,32 +96,6 @@ struct env {
 	long overcommit;
 };
 
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-/* The first number in a file, or -1. */
-static long read_num(const char *path)
-{
-	char buf[64] = { 0 };
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n > 0 ? strtol(buf, NULL, 10) : -1;
-}
-
 /* The value of "@key N" in a file of such lines, or -1. */
 static long read_key(const char *path, const char *key)
 {
@@ -146,7 +120,7 @@ static long cg_num(const struct env *e, const char *file)
 	char path[160];
 
 	snprintf(path, sizeof(path), "%s/%s", e->cg, file);
-	return read_num(path);
+	return read_long(path);
 }
 
 static long cg_event(const struct env *e, const char *key)
@@ -162,7 +136,7 @@ static int cg_set(const struct env *e, const char *file, const char *val)
 	char path[160];
 
 	snprintf(path, sizeof(path), "%s/%s", e->cg, file);
-	return write_str(path, val);
+	return write_file(path, val);
 }
 
 static int count_fds(void)
@@ -291,7 +265,7 @@ static int cg_up(struct env *e)
 		return -1;
 	}
 	if (!file_has_word(ctl, "memory")) {
-		if (write_str(ctl, "+memory")) {
+		if (write_file(ctl, "+memory")) {
 			snprintf(e->why, sizeof(e->why),
 				 "cannot enable the memory controller");
 			return -1;
@@ -323,7 +297,7 @@ static void cg_down(struct env *e)
 			usleep(100 * 1000);
 		e->cg[0] = 0;
 	}
-	if (e->enabled_memory && write_str(CG_ROOT "/cgroup.subtree_control", "-memory"))
+	if (e->enabled_memory && write_file(CG_ROOT "/cgroup.subtree_control", "-memory"))
 		fprintf(stderr, "# the memory controller stays enabled\n");
 	e->enabled_memory = 0;
 }
@@ -429,7 +403,7 @@ static int run_child(struct env *e, int (*fn)(struct env *e, const void *arg),
 		if (e->cg[0]) {
 			snprintf(path, sizeof(path), "%s/cgroup.procs", e->cg);
 			snprintf(pid, sizeof(pid), "%d", getpid());
-			if (write_str(path, pid))
+			if (write_file(path, pid))
 				_exit(100);
 		}
 		_exit(fn(e, arg));
@@ -984,11 +958,11 @@ static void huge_up(struct env *e)
 	char buf[32];
 	void *p;
 
-	e->overcommit = read_num(OVERCOMMIT);
+	e->overcommit = read_long(OVERCOMMIT);
 	if (e->overcommit < 0 || huge <= 0 || want < HUGE_MAP)
 		return;
 	snprintf(buf, sizeof(buf), "%ld", e->overcommit + want / huge);
-	if (write_str(OVERCOMMIT, buf))
+	if (write_file(OVERCOMMIT, buf))
 		return;
 	e->overcommit_set = 1;
 	while ((e->nhuge + 1) * HUGE_MAP <= want && e->nhuge < 128) {
@@ -1010,7 +984,7 @@ static void huge_down(struct env *e)
 		munmap(e->huge[--e->nhuge], HUGE_MAP);
 	if (e->overcommit_set) {
 		snprintf(buf, sizeof(buf), "%ld", e->overcommit);
-		if (write_str(OVERCOMMIT, buf))
+		if (write_file(OVERCOMMIT, buf))
 			fprintf(stderr, "# cannot restore " OVERCOMMIT "\n");
 		e->overcommit_set = 0;
 	}
@@ -1040,7 +1014,7 @@ static int pin_to_enomem(struct env *e, const void *arg)
 	long *val = e->rep->val, total = *(const long *)arg;
 	int n = 0, i, err = 0;
 
-	if (write_str("/proc/self/oom_score_adj", "1000"))
+	if (write_file("/proc/self/oom_score_adj", "1000"))
 		return child_fail(e, 1, "oom_score_adj: %s", strerror(errno));
 	val[3] = count_fds();
 	if (lock_self(e->dev))
@@ -1086,7 +1060,7 @@ static int pin_to_enomem(struct env *e, const void *arg)
 static long settled_free(void)
 {
 	sync();
-	write_str("/proc/sys/vm/drop_caches", "3");
+	write_file("/proc/sys/vm/drop_caches", "3");
 	return free_kib() * KIB;
 }
 
