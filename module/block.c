@@ -73,8 +73,11 @@
 				  __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_RECLAIM)
 /* Pages given back to release_pages() at once, between reschedules. */
 #define MEMALLOC_RELEASE_BATCH	SZ_4K
-/* Pages whose caching attribute changes at once, between reschedules. */
-#define MEMALLOC_CACHING_BATCH	512
+/*
+ * Pages whose caching attribute changes at once, between checks for a
+ * fatal signal: each change flushes every CPU's TLB, so not too few.
+ */
+#define MEMALLOC_CACHING_BATCH	SZ_32K
 /*
  * alloc_contig_range() calls one allocation may make over ranges holding
  * pages in use, each of which it isolates, migrates and drains every CPU
@@ -139,19 +142,19 @@ static int memalloc_alloc_chunks(struct memalloc_ds *ds)
 /*
  * The first pfn in [@start, @start + @nr) that alloc_contig_range() could
  * not take: a page outside @zone, reserved, or neither free nor movable;
- * with @in_use, any page that is not free. *@busy tells whether a page in
- * use (movable) was seen before it. A look without locks, so only a hint;
- * it saves isolating, migrating and draining for ranges that cannot be had.
+ * with @in_use, any page that is not free. *@busy counts the pages in use
+ * (movable) seen before it. A look without locks, so only a hint; it saves
+ * isolating, migrating and draining for ranges that cannot be had.
  */
 static unsigned long memalloc_first_unusable(struct zone *zone,
 					     unsigned long start,
 					     unsigned long nr, bool in_use,
-					     bool *busy)
+					     unsigned long *busy)
 {
 	unsigned long pfn;
 	struct page *page;
 
-	*busy = false;
+	*busy = 0;
 	for (pfn = start; pfn < start + nr; pfn++) {
 		if (!((pfn - start + 1) % MEMALLOC_SCAN_BATCH))
 			cond_resched();
@@ -163,7 +166,7 @@ static unsigned long memalloc_first_unusable(struct zone *zone,
 			continue;
 		if (in_use || (!PageLRU(page) && !__folio_test_movable(page_folio(page))))
 			return pfn;
-		*busy = true;
+		++*busy;
 	}
 	return pfn;
 }
@@ -194,8 +197,9 @@ static int memalloc_zero_block(struct memalloc_ds *ds)
 /*
  * Search @zone for an aligned range of @ds->npages pages: past an unusable
  * page, the next aligned start; past a failed try, the next aligned start
- * after the first page it left in use, or the next aligned range. @tries
- * counts down the tries left.
+ * after the first page it left in use, or the next aligned range where it
+ * moved nothing (it failed isolating, as in a CMA area). @tries counts
+ * down the tries left.
  */
 static int memalloc_contig_in_zone(struct memalloc_ds *ds, struct zone *zone,
 				   unsigned long stride,
@@ -203,8 +207,8 @@ static int memalloc_contig_in_zone(struct memalloc_ds *ds, struct zone *zone,
 {
 	unsigned long nr = ds->npages, end = zone_end_pfn(zone);
 	unsigned long start = ALIGN(zone->zone_start_pfn, stride), bad, i;
+	unsigned long busy, still;
 	unsigned int *left;
-	bool busy;
 	int ret;
 
 	while (start >= zone->zone_start_pfn && start + nr <= end &&
@@ -231,7 +235,14 @@ static int memalloc_contig_in_zone(struct memalloc_ds *ds, struct zone *zone,
 			}
 			return memalloc_zero_block(ds);
 		}
-		bad = memalloc_first_unusable(zone, start, nr, true, &busy);
+		/*
+		 * Past a page that cannot move now; past the first page still
+		 * in use where the try moved some; past the whole range where
+		 * it moved none.
+		 */
+		bad = memalloc_first_unusable(zone, start, nr, false, &still);
+		if (bad == start + nr && still < busy)
+			bad = memalloc_first_unusable(zone, start, nr, true, &still);
 		start = bad < start + nr ? ALIGN(bad + 1, stride) : start + ALIGN(nr, stride);
 	}
 	return -ENOMEM;
@@ -251,7 +262,8 @@ static bool memalloc_memcg_limited(void)
 
 	memcg = get_mem_cgroup_from_mm(current->mm);
 	for (pos = memcg; pos && !limited; pos = parent_mem_cgroup(pos))
-		limited = READ_ONCE(pos->memory.max) != PAGE_COUNTER_MAX;
+		limited = READ_ONCE(pos->memory.max) != PAGE_COUNTER_MAX ||
+			  READ_ONCE(pos->memory.high) != PAGE_COUNTER_MAX;
 	mem_cgroup_put(memcg);
 	return limited;
 #else
@@ -310,6 +322,9 @@ static int memalloc_pin_shmem(struct memalloc_ds *ds)
 	mapping_set_gfp_mask(mapping, gfp);
 	for (i = 0; i < ds->npages; i++) {
 		page = shmem_read_mapping_page_gfp(mapping, i, gfp);
+		/* shmem's ENOSPC is the machine's commit limit: out of memory. */
+		if (PTR_ERR(page) == -ENOSPC)
+			return -ENOMEM;
 		if (IS_ERR(page))
 			return PTR_ERR(page);
 		ds->pages[i] = page;

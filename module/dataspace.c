@@ -137,8 +137,12 @@ static int memalloc_attach(struct dma_buf *dmabuf,
 	int ret = 0;
 
 	/* Not while a clear punches holes the device would not see. */
-	down_write(&ds->clear_lock);
-	down_write(&ds->lock);
+	if (down_write_killable(&ds->clear_lock))
+		return -EINTR;
+	if (down_write_killable(&ds->lock)) {
+		up_write(&ds->clear_lock);
+		return -EINTR;
+	}
 	if (ds->dead)
 		ret = -ENODEV;
 	else
@@ -176,7 +180,8 @@ static struct sg_table *memalloc_map_dma_buf(struct dma_buf_attachment *attach,
 {
 	struct memalloc_handle *h = attach->dmabuf->priv;
 	struct memalloc_ds *ds = h->ds;
-	pgoff_t i, npages = attach->dmabuf->size >> PAGE_SHIFT;
+	pgoff_t i = 0, npages = attach->dmabuf->size >> PAGE_SHIFT;
+	struct mem_cgroup *old;
 	struct sg_table *sgt;
 	struct page **pages;
 	int ret;
@@ -184,10 +189,17 @@ static struct sg_table *memalloc_map_dma_buf(struct dma_buf_attachment *attach,
 	/* A read-only handle lends the memory to devices to read only. */
 	if (!memalloc_handle_writable(h) && dir != DMA_TO_DEVICE)
 		return ERR_PTR(-EACCES);
-	pages = kvmalloc_array(npages, sizeof(*pages), GFP_KERNEL | __GFP_RETRY_MAYFAIL |
-			       __GFP_NOWARN);
-	if (!pages)
-		return ERR_PTR(-ENOMEM);
+	/*
+	 * What a device's mapping costs (missing pages, the page array, the
+	 * scatterlist), the dataspace's own memory cgroup pays, whoever
+	 * imports it.
+	 */
+	old = set_active_memcg(ds->memcg);
+	pages = kvmalloc_array(npages, sizeof(*pages), MEMALLOC_OBJ_GFP);
+	if (!pages) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	/*
 	 * A device needs every page: populate them and hold a reference
 	 * (block-backed pages are held by the dataspace already, but a
@@ -202,12 +214,7 @@ static struct sg_table *memalloc_map_dma_buf(struct dma_buf_attachment *attach,
 			pages[i] = ds->pages[i];
 			get_page(pages[i]);
 		} else {
-			/*
-			 * A device needs every page: the missing ones are
-			 * charged to the dataspace's own memory cgroup, not
-			 * the importer's.
-			 */
-			pages[i] = memalloc_shmem_page(ds, i, ds->memcg);
+			pages[i] = memalloc_shmem_page(ds, i);
 			if (IS_ERR(pages[i])) {
 				ret = PTR_ERR(pages[i]);
 				goto err_put_pages;
@@ -216,19 +223,20 @@ static struct sg_table *memalloc_map_dma_buf(struct dma_buf_attachment *attach,
 		cond_resched();
 	}
 
-	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL | __GFP_RETRY_MAYFAIL);
+	sgt = kzalloc(sizeof(*sgt), MEMALLOC_OBJ_GFP);
 	if (!sgt) {
 		ret = -ENOMEM;
 		goto err_put_pages;
 	}
 	ret = sg_alloc_table_from_pages(sgt, pages, npages, 0,
-					npages << PAGE_SHIFT, GFP_KERNEL);
+					npages << PAGE_SHIFT, MEMALLOC_OBJ_GFP);
 	if (ret)
 		goto err_free_sgt;
 	ret = dma_map_sgtable(attach->dev, sgt, dir, 0);
 	if (ret)
 		goto err_free_table;
 	kvfree(pages);
+	set_active_memcg(old);
 	return sgt;
 
 err_free_table:
@@ -239,6 +247,8 @@ err_put_pages:
 	while (i--)
 		put_page(pages[i]);
 	kvfree(pages);
+out:
+	set_active_memcg(old);
 	return ERR_PTR(ret);
 }
 
@@ -357,7 +367,8 @@ static vm_fault_t memalloc_block_huge_fault(struct vm_fault *vmf,
 	pgoff_t pgoff;
 	pfn_t pfn;
 
-	if ((order != PMD_ORDER && order != PUD_ORDER) ||
+	/* No PUD entries: see MEMALLOC_HUGE_PFNMAP_PUD. */
+	if ((order != PMD_ORDER && (order != PUD_ORDER || !MEMALLOC_HUGE_PFNMAP_PUD)) ||
 	    !(ds->flags & MEMALLOC_SUPER_PAGES) || ds->align < PAGE_SHIFT + order ||
 	    addr < vma->vm_start || addr + size > vma->vm_end)
 		return VM_FAULT_FALLBACK;
@@ -445,8 +456,8 @@ static const struct file_operations memalloc_pinned_map_fops = {
 	.llseek = noop_llseek,
 };
 
-static int memalloc_mmap_block(struct memalloc_handle *h,
-			       struct vm_area_struct *vma)
+static void memalloc_mmap_block(struct memalloc_handle *h,
+				struct vm_area_struct *vma)
 {
 	u32 caching = h->ds->flags & MEMALLOC_CACHING_MASK;
 
@@ -467,7 +478,6 @@ static int memalloc_mmap_block(struct memalloc_handle *h,
 			vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
 	}
 	vma->vm_ops = &memalloc_block_vm_ops;
-	return 0;
 }
 
 static int memalloc_mmap_shmem(struct memalloc_handle *h,
@@ -513,18 +523,23 @@ static int memalloc_dma_buf_mmap(struct dma_buf *dmabuf,
 	}
 
 	/* Eager super pages are mapped huge, or not at all. */
-	if (h->ds->flags & MEMALLOC_SUPER_PAGES && h->ds->pages &&
+	if (h->ds->flags & MEMALLOC_SUPER_PAGES &&
+	    h->ds->flags & (MEMALLOC_PINNED | MEMALLOC_CONTINUOUS) &&
 	    memalloc_vma_thp_disabled(vma))
 		return -EINVAL;
 
+	/*
+	 * The vma's flags change outside ds->lock: setting them takes the
+	 * vma's own lock, which faults hold around ds->lock.
+	 */
+	memalloc_vma_set_flags(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	if (!h->ds->shmem)
+		memalloc_mmap_block(h, vma);
 	ret = memalloc_ds_lock_live(h->ds);
 	if (ret)
 		return ret;
-	memalloc_vma_set_flags(vma, VM_DONTEXPAND | VM_DONTDUMP);
 	if (h->ds->shmem)
 		ret = memalloc_mmap_shmem(h, vma);
-	else
-		ret = memalloc_mmap_block(h, vma);
 	up_read(&h->ds->lock);
 	return ret;
 }
@@ -1030,7 +1045,8 @@ static void memalloc_truncate_shmem(struct memalloc_ds *ds)
 /* Give the memory back: zapping mappings first, so no access reaches it. */
 static int memalloc_ds_revoke(struct memalloc_ds *ds)
 {
-	down_write(&ds->lock);
+	if (down_write_killable(&ds->lock))
+		return -EINTR;
 	if (ds->dead || ds->attachments) {
 		up_write(&ds->lock);
 		return ds->dead ? -ENODEV : -EBUSY;

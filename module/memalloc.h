@@ -116,8 +116,7 @@ void memalloc_handle_put_live(struct memalloc_handle *h);
 bool memalloc_handle_writable(const struct memalloc_handle *h);
 int memalloc_ds_lock_live(struct memalloc_ds *ds);
 
-struct page *memalloc_shmem_page(struct memalloc_ds *ds, pgoff_t index,
-				 struct mem_cgroup *memcg);
+struct page *memalloc_shmem_page(struct memalloc_ds *ds, pgoff_t index);
 int memalloc_ds_info(struct memalloc_ucmd *ucmd);
 int memalloc_ds_allocate(struct memalloc_ucmd *ucmd);
 int memalloc_ds_phys(struct memalloc_ucmd *ucmd);

@@ -11,7 +11,6 @@
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
-#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/shmem_fs.h>
 #include <linux/sizes.h>
@@ -33,29 +32,22 @@
  * memalloc_shmem_page() - a page of a lazy dataspace, taken if absent
  * @ds: the dataspace
  * @index: the page's index
- * @memcg: the memory cgroup a new page is charged to, or NULL for the
- *         caller's
  *
- * A new page is zeroed, and fails with ENOMEM over the memory cgroup's
- * limit, not the OOM killer. The page is dirty, as shmem_fallocate() leaves
+ * A new page is zeroed and charged to the caller's memory cgroup (or the
+ * one set_active_memcg() chose), and fails with ENOMEM over its limit, not
+ * the OOM killer. The page is dirty, as shmem_fallocate() leaves
  * the pages it allocates: reclaim swaps it out then, where it would drop a
  * clean one (and devices may write it).
  *
  * Context: process context; sleeps.
  * Return: the page with a reference, or an ERR_PTR().
  */
-struct page *memalloc_shmem_page(struct memalloc_ds *ds, pgoff_t index,
-				 struct mem_cgroup *memcg)
+struct page *memalloc_shmem_page(struct memalloc_ds *ds, pgoff_t index)
 {
-	struct mem_cgroup *old = NULL;
 	struct page *page;
 
-	if (memcg)
-		old = set_active_memcg(memcg);
 	page = shmem_read_mapping_page_gfp(ds->shmem->f_mapping, index,
 					   MEMALLOC_POPULATE_GFP);
-	if (memcg)
-		set_active_memcg(old);
 	/* shmem's ENOSPC is the machine's commit limit: out of memory. */
 	if (PTR_ERR(page) == -ENOSPC)
 		return ERR_PTR(-ENOMEM);
@@ -72,7 +64,7 @@ static struct page *memalloc_ds_page(struct memalloc_ds *ds, pgoff_t index)
 		get_page(ds->pages[index]);
 		return ds->pages[index];
 	}
-	return memalloc_shmem_page(ds, index, NULL);
+	return memalloc_shmem_page(ds, index);
 }
 
 static u64 memalloc_ds_resident(struct memalloc_ds *ds)

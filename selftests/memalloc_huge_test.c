@@ -37,6 +37,7 @@ FIXTURE(huge) {
 	int dev;
 	int fd;
 	size_t len;
+	size_t entry;		/* the entry size the kernel reports */
 	char *map;
 };
 
@@ -47,14 +48,17 @@ FIXTURE_VARIANT(huge) {
 };
 
 FIXTURE_VARIANT_ADD(huge, pmd_32m) { .len = 32 * MIB, .align = 21, .entry = 2 * MIB };
-FIXTURE_VARIANT_ADD(huge, pud_1g) { .len = GIB, .align = 30, .entry = GIB };
+/* 1 GiB aligned: 1 GiB entries where the kernel reports them, else 2 MiB ones. */
+FIXTURE_VARIANT_ADD(huge, gib_aligned) { .len = GIB, .align = 30, .entry = GIB };
 
-/* The entry kind the variant needs, from the kernel's own report. */
-static bool offered(const struct memalloc_version *v, size_t entry)
+/* The largest entry the kernel reports for contiguous super pages, up to @entry. */
+static size_t entry_offered(const struct memalloc_version *v, size_t entry)
 {
-	uint32_t kinds = entry == GIB ? v->out_pud_kinds : v->out_pmd_kinds;
-
-	return kinds & MEMALLOC_KIND_CONTIGUOUS_SUPER_PAGES;
+	if (entry == GIB && v->out_pud_kinds & MEMALLOC_KIND_CONTIGUOUS_SUPER_PAGES)
+		return GIB;
+	if (v->out_pmd_kinds & MEMALLOC_KIND_CONTIGUOUS_SUPER_PAGES)
+		return 2 * MIB;
+	return 0;
 }
 
 FIXTURE_SETUP(huge)
@@ -67,15 +71,14 @@ FIXTURE_SETUP(huge)
 	self->dev = open(MEMALLOC_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->dev);
 	ASSERT_EQ(0, kernel_facts(self->dev, &v));
-	if (!offered(&v, variant->entry)) {
+	self->entry = entry_offered(&v, variant->entry);
+	if (!self->entry) {
 		/* Not offered: refused, never downgraded. */
-		if (!(v.out_kinds & MEMALLOC_KIND_CONTIGUOUS_SUPER_PAGES))
-			ASSERT_EQ(-EOPNOTSUPP, ds_alloc(self->dev, self->len, SUPER_CONTIG,
-							variant->align, O_CLOEXEC));
-		SKIP(return, "this kernel maps no contiguous super pages of %zu MiB",
-		     variant->entry / MIB);
+		ASSERT_EQ(-EOPNOTSUPP, ds_alloc(self->dev, self->len, SUPER_CONTIG,
+						variant->align, O_CLOEXEC));
+		SKIP(return, "this kernel maps no contiguous super pages");
 	}
-	ASSERT_TRUE(v.out_page_sizes & variant->entry);
+	ASSERT_TRUE(v.out_page_sizes & self->entry);
 	self->fd = ds_alloc(self->dev, self->len, SUPER_CONTIG, variant->align, O_CLOEXEC);
 	ASSERT_LE(0, self->fd) TH_LOG("%s", strerror(-self->fd));
 	self->map = map_aligned(self->fd, self->len, variant->align, PROT_READ | PROT_WRITE);
@@ -122,7 +125,7 @@ TEST_F_TIMEOUT(huge, mapped_with_huge_entries_page_tables_flat, 300)
 
 	ASSERT_EQ(0, ds_info(self->dev, self->fd, &info));
 	EXPECT_EQ((uint32_t)MEMALLOC_INFO_CONTIGUOUS, info.out_info_flags);
-	EXPECT_EQ(variant->entry, 1ul << info.out_page_shift);
+	EXPECT_EQ(self->entry, 1ul << info.out_page_shift);
 	EXPECT_TRUE(all_zero(self->map, self->len));
 	fill(self->map, self->len, 3);
 	pte = status_kib("VmPTE");
@@ -130,11 +133,11 @@ TEST_F_TIMEOUT(huge, mapped_with_huge_entries_page_tables_flat, 300)
 	 * 4 KiB entries take a 4 KiB table per 2 MiB, 2 MiB entries one per
 	 * 1 GiB; 1 GiB entries none.
 	 */
-	EXPECT_GT(variant->entry == GIB ? 4 : (long)(self->len / (2 * MIB)) * 4 / 2, pte - pte0)
+	EXPECT_GT(self->entry == GIB ? 4 : (long)(self->len / (2 * MIB)) * 4 / 2, pte - pte0)
 		TH_LOG("VmPTE %ld -> %ld KiB", pte0, pte);
 	/* One block, aligned to the entry size. */
 	ASSERT_EQ(0, ds_ioctl(self->dev, MEMALLOC_PHYS, &phys));
-	EXPECT_EQ(0ull, phys.out_addr % variant->entry);
+	EXPECT_EQ(0ull, phys.out_addr % ((size_t)1 << variant->align));
 	EXPECT_EQ((uint64_t)self->len, phys.out_length);
 	/* The mapping is the dataspace's memory: a copy in the kernel reads the same. */
 	lazy = ds_alloc(self->dev, self->len, 0, 0, O_CLOEXEC);
@@ -270,7 +273,7 @@ TEST_F(huge, mprotect_read_only_and_back)
 /* munmap of one 4 KiB page inside a huge entry: the rest stays, data intact. */
 TEST_F(huge, munmap_inside_a_huge_entry)
 {
-	size_t hole = variant->entry / 2 + 3 * 4096;
+	size_t hole = self->entry / 2 + 3 * 4096;
 
 	fill(self->map, self->len, 1);
 	ASSERT_EQ(0, munmap(self->map + hole, 4096));
@@ -322,14 +325,15 @@ TEST_F_TIMEOUT(gigantic, until_none_can_be_had_then_enomem, 600)
 	int fd[3], n, ret = 0;
 
 	ASSERT_EQ(0, kernel_facts(self->dev, &v));
-	if (!(v.out_pud_kinds & MEMALLOC_KIND_CONTIGUOUS_SUPER_PAGES))
-		SKIP(return, "this kernel maps no 1 GiB pages");
+	if (!(v.out_kinds & MEMALLOC_KIND_CONTIGUOUS_SUPER_PAGES))
+		SKIP(return, "this kernel maps no contiguous super pages");
 	for (n = 0; n < 3; n++) {
 		ret = fd[n] = ds_alloc(self->dev, GIB, SUPER_CONTIG, 30, O_CLOEXEC);
 		if (ret < 0)
 			break;
 		ASSERT_EQ(0, ds_info(self->dev, fd[n], &info));
-		EXPECT_EQ(30u, info.out_page_shift);
+		EXPECT_EQ(v.out_pud_kinds & MEMALLOC_KIND_CONTIGUOUS_SUPER_PAGES ? 30u : 21u,
+			  info.out_page_shift);
 		phys.fd = fd[n];
 		ASSERT_EQ(0, ds_ioctl(self->dev, MEMALLOC_PHYS, &phys));
 		EXPECT_EQ(0ull, phys.out_addr % GIB);

@@ -400,6 +400,44 @@ TEST_F_TIMEOUT(review, refused_pinned_allocation_costs_nothing_first, 120)
 	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
+#define CG_HIGH "/sys/fs/cgroup/memalloc_review_high"
+
+/*
+ * A contiguous block beyond the page allocator's cannot be charged to a
+ * memory cgroup: refused where memory.high bounds the caller's cgroup, as
+ * where memory.max does (it was had, charged nowhere); had where neither.
+ */
+TEST_F_TIMEOUT(review, contiguous_beyond_the_allocator_refused_under_memory_high, 120)
+{
+	int status, fd;
+	char pid[32];
+	pid_t child;
+
+	write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory");
+	if (mkdir(CG_HIGH, 0755) && errno != EEXIST)
+		SKIP(return, "no cgroup2 hierarchy");
+	if (write_file(CG_HIGH "/memory.high", "268435456")) {
+		rmdir(CG_HIGH);
+		SKIP(return, "no memory.high");
+	}
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		snprintf(pid, sizeof(pid), "%d", getpid());
+		if (write_file(CG_HIGH "/cgroup.procs", pid))
+			_exit(2);
+		_exit(ds_alloc(self->dev, 16 * MIB, MEMALLOC_CONTINUOUS, 0, O_CLOEXEC) ==
+		      -ENOMEM ? 0 : 3);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	rmdir(CG_HIGH);
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	fd = ds_alloc(self->dev, 16 * MIB, MEMALLOC_CONTINUOUS, 0, O_CLOEXEC);
+	EXPECT_LE(0, fd);
+	close(fd);
+}
+
 /*
  * Memory with a caching attribute is mapped by pfn, which get_user_pages()
  * refuses: no O_DIRECT, vmsplice or other GUP user maps it write-back.

@@ -149,7 +149,7 @@ parse_results() {
 	done <"$log"
 }
 
-REPORTS='WARNING:|BUG:|Oops|KASAN|UBSAN|INFO: possible|INFO: task .* blocked|list_(add|del) corruption|general protection fault|Kernel panic|Bad page state|kernel BUG|unable to handle'
+REPORTS='WARNING:|BUG:|Oops|KASAN|UBSAN|INFO: possible|INFO: task .* blocked|list_(add|del) corruption|general protection fault|Kernel panic|Bad page state|kernel BUG|unable to handle|bad p[4gmu]d'
 
 run_kernel() { # NAME KDIR IMAGE RELEASE APPEND TIMEOUT STRESS_SECONDS
 	local name=$1 kdir=$2 image=$3 release=$4 b=$work/$1

@@ -64,20 +64,25 @@
  * CONTINUOUS and PINNED memory is counted against the RLIMIT_MEMLOCK of
  * the allocating process's user, as io_uring counts its buffers (unless it
  * has CAP_IPC_LOCK: ENOMEM past the limit), shows as the process's VmPin,
- * and is charged to its memory cgroup. Kernel 6.1 gives a
- * module no way to charge blocks beyond the page allocator's largest
- * (4 MiB): a caller in a cgroup with a memory.max gets ENOMEM for them.
+ * and is charged to its memory cgroup. No kernel gives a module a way to
+ * charge blocks beyond the page allocator's largest (4 MiB): a caller in a
+ * cgroup with a memory.max or memory.high gets ENOMEM for them.
  *
  * - MEMALLOC_SUPER_PAGES: backed by 2 MiB pages, mapped with PMD entries
  *   where the mapping's address is 2 MiB aligned; lazy, or taken at once
  *   with PINNED (ENOMEM if 2 MiB pages cannot be had). The size is rounded
- *   to 2 MiB and @align raised to 21. With CONTINUOUS it fails with
- *   EOPNOTSUPP: on 6.1 a block the module owns cannot be both PMD-mapped
- *   and usable by get_user_pages() (O_DIRECT).
+ *   to 2 MiB and @align raised to 21. With CONTINUOUS: one block mapped by
+ *   pfn with 2 MiB entries where the kernel allows it (MEMALLOC_VERSION's
+ *   MEMALLOC_KIND_CONTIGUOUS_SUPER_PAGES; 6.12), which no get_user_pages()
+ *   user takes (EFAULT); EOPNOTSUPP elsewhere (6.1), where a block the
+ *   module owns cannot be both PMD-mapped and usable by get_user_pages().
+ *   Where huge pages are disabled for the process (PR_SET_THP_DISABLE),
+ *   mmap() of an eager SUPER_PAGES dataspace fails with EINVAL, and after
+ *   MADV_NOHUGEPAGE new faults of it get SIGBUS: never 4 KiB entries.
  *
- * Every mapping of cached memory is page-backed, so O_DIRECT I/O, vmsplice
- * and other get_user_pages() users work on it (see the caching attributes
- * below for the exception). io_uring on 6.1 takes fixed buffers
+ * Every mapping of cached memory but CONTINUOUS SUPER_PAGES is
+ * page-backed, so O_DIRECT I/O, vmsplice and other get_user_pages() users
+ * work on it (see the caching attributes below for the exception). io_uring on 6.1 takes fixed buffers
  * from lazy and unpinned SUPER_PAGES mappings only (EOPNOTSUPP for the
  * others).
  * madvise(MADV_REMOVE) on a mapping fails with EBADF. remap_file_pages()
@@ -264,7 +269,7 @@ struct memalloc_alloc {
  * @out_flags: the MEMALLOC_* flags it was made with
  * @out_rights: MEMALLOC_RIGHT_R, and MEMALLOC_RIGHT_W unless @fd is a
  *              read-only handle
- * @out_page_shift: log2 of the backing page size (12 or 21)
+ * @out_page_shift: log2 of the page size it is mapped with (12 or 21)
  * @out_info_flags: MEMALLOC_INFO_CONTIGUOUS
  * @out_caching: the caching attribute of mappings made through @fd, which
  *               every handle takes from its dataspace
