@@ -552,6 +552,72 @@ static void bench_fragmented(void)
 	munmap(p, fill);
 }
 
+/*
+ * Case 7: the worst case of the contiguous search, a request that cannot
+ * be met: 1 GiB while movable pages of another process leave less than
+ * that free, so every try isolates a range and migrates pages out of it
+ * until there is nowhere left to put them. Seconds until the request fails
+ * (in a child killed after CONTIG_WORST_LIMIT seconds, whose kill the
+ * search must notice), against a memset of the same bytes.
+ */
+#define CONTIG_WORST_LIMIT 120
+
+static double contig_fail_time(size_t len, int *err)
+{
+	double t = now();
+	int status;
+	pid_t child = fork();
+
+	if (!child) {
+		alarm(CONTIG_WORST_LIMIT);
+		_exit(-memalloc_alloc_fd(ma, len, MEMALLOC_CONTINUOUS, 0) & 0xff);
+	}
+	if (child < 0 || waitpid(child, &status, 0) != child)
+		return -1;
+	*err = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+	return now() - t;
+}
+
+static void bench_contig_worst(void)
+{
+	const size_t len = GIB;
+	double v[3], m[3], t;
+	long avail;
+	size_t fill;
+	char *p;
+	int r, err = 0;
+
+	floor_buf = anon_map(len, false);
+	if (!floor_buf)
+		return;
+	memset(floor_buf, 1, len);
+	for (r = 0; r < 3; r++) {
+		t = now();
+		memset_cycle(len);
+		m[r] = now() - t;
+	}
+	munmap(floor_buf, len);
+	floor_buf = NULL;
+	avail = meminfo("MemAvailable");
+	if (avail < 0 || (size_t)avail * KIB < len)
+		return;
+	fill = ((size_t)avail * KIB - len / 2) / page * page;
+	p = anon_map(fill, false);
+	if (!p)
+		return;
+	touch(p, fill);
+	for (r = 0; r < 3; r++)
+		v[r] = contig_fail_time(len, &err);
+	munmap(p, fill);
+	/* The request must have failed (ENOMEM, or the kill), or it says nothing. */
+	if (err == 0)
+		return;
+	printf("%s,7-contig-worst,%zu,contiguous-fails,-,errno,%d,,,,,,,,\n",
+	       kernel_name, len, err);
+	row("7-contig-worst", len, "contiguous-fails", "memset", "s", summarize(v, 3),
+	    summarize(m, 3), "-");
+}
+
 /* Case 6: two processes allocating and freeing 1 MiB, operations per second. */
 static double ops_for(int (*alloc)(size_t), double seconds)
 {
@@ -632,7 +698,7 @@ static void open_heaps(void)
 
 int main(int argc, char **argv)
 {
-	const char *only = argc > 2 ? argv[2] : "123456";
+	const char *only = argc > 2 ? argv[2] : "1234567";
 	int ret;
 
 	kernel_name = argc > 1 ? argv[1] : "guest";
@@ -653,6 +719,8 @@ int main(int argc, char **argv)
 		bench_map_1g();
 	if (strchr(only, '6'))
 		bench_concurrent();
+	if (strchr(only, '7'))
+		bench_contig_worst();
 	/* Last: it leaves memory fragmented. */
 	if (strchr(only, '5'))
 		bench_fragmented();

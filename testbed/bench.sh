@@ -6,6 +6,7 @@
 # bench/results/: a CSV per kernel, a table (also on the terminal and in
 # the README) and a PNG plot of the ratios. Usage:
 #   bench.sh [perf] [perf-noinit] [stock]
+# BENCH_CASES="7" runs only those cases of bench/memalloc_bench.c.
 # perf-noinit is the benchmark kernel booted with init_on_alloc=0, which
 # Debian's kernels turn on: the page allocator then zeroes no page itself.
 set -eo pipefail
@@ -26,7 +27,7 @@ bench_kernel() {
 insmod /opt/memalloc/memalloc.ko || echo "@@ insmod failed"
 echo 200 >/proc/sys/vm/nr_hugepages
 echo "@@ csv begin"
-/opt/memalloc/memalloc_bench $name
+/opt/memalloc/memalloc_bench $name ${BENCH_CASES:-}
 echo "@@ csv end"
 RUN
 	# -mem-prealloc: the host backs all guest memory before the first
