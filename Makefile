@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # memalloc: make builds the module (against KDIR), the library, the tool and
-# the selftests; make check runs the whole test bed; make demo shows it.
+# the selftests; make check runs the whole test bed; make demo shows it;
+# make soak runs the fuzzer alone for an hour on the debug kernel.
 
 KDIR ?= $(wildcard /lib/modules/$(shell uname -r)/build)
 PREFIX ?= /usr/local
@@ -30,6 +31,10 @@ selftests: lib
 
 check:
 	testbed/check.sh
+
+# The sequence fuzzer alone in the debug guest: SOAK_SECONDS (3600), SOAK_SEED.
+soak:
+	testbed/soak.sh
 
 demo:
 	testbed/demo.sh
@@ -70,5 +75,5 @@ clean:
 	rm -f selftests/*_test selftests/l4re_example selftests/memalloc
 	rm -rf build
 
-.PHONY: all module lib tool selftests check demo bench load unload demo-here \
+.PHONY: all module lib tool selftests check soak demo bench load unload demo-here \
 	modules_install install examples clean

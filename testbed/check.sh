@@ -5,6 +5,9 @@
 # series. Usage: check.sh [static] [stock] [stock-6.12] [debug] [debug-6.12]
 # (default: all of them).
 # MEMALLOC_TESTS="memalloc_ops_test ..." runs only those selftest programs.
+# MEMALLOC_FUZZ_SECONDS runs the fuzzer that long (default 20 s on the stock
+# kernel, 120 s on the debug one); MEMALLOC_FUZZ_SEED, _OPS and _THREADS are
+# passed on to it. MEMALLOC_GUEST_TIMEOUT overrides a guest's time limit.
 # Ends with "N passed, N failed, N skipped"; exits non-zero on any failure.
 set -o pipefail
 . "$(dirname "$0")/common.sh"
@@ -91,8 +94,8 @@ check_install() {
 	rm -f "$TOP/examples/l4re_example"
 }
 
-# build_payload NAME KDIR STRESS_SECONDS: the module built against KDIR,
-# and the selftests.
+# build_payload NAME KDIR STRESS_SECONDS FUZZ_SECONDS: the module built
+# against KDIR, and the selftests.
 build_payload() {
 	local name=$1 kdir=$2 b=$work/$1 ko
 	rm -rf "$b" && mkdir -p "$b/payload/selftests/memalloc"
@@ -115,9 +118,18 @@ build_payload() {
 	cp -a "$ksft"/kselftest/{runner.sh,prefix.pl,module.sh} "$b/payload/selftests/kselftest/"
 	make -s -C "$TOP/selftests" KSRC="$src" COLLECTION=memalloc emit_tests \
 		>"$b/payload/selftests/kselftest-list.txt"
+	# The runner's limit for each program must cover the fuzzer's run.
+	local settings=$b/payload/selftests/memalloc/settings limit=$(($4 + 300))
+	[ -f "$settings" ] && [ "$limit" -gt "$(sed -n 's/^timeout=//p' "$settings")" ] &&
+		sed -i "s/^timeout=.*/timeout=$limit/" "$settings"
 	cp "$TOP/testbed/guest-run.sh" "$b/payload/run"
 	{
 		echo "export MEMALLOC_STRESS_SECONDS=$3"
+		echo "export MEMALLOC_FUZZ_SECONDS=$4"
+		local v
+		for v in MEMALLOC_FUZZ_SEED MEMALLOC_FUZZ_OPS MEMALLOC_FUZZ_THREADS; do
+			[ -n "${!v:-}" ] && echo "export $v='${!v}'"
+		done
 		echo "export MEMALLOC_TESTS='${MEMALLOC_TESTS:-}'"
 	} >"$b/payload/env"
 }
@@ -151,7 +163,7 @@ parse_results() {
 
 REPORTS='WARNING:|BUG:|Oops|KASAN|UBSAN|INFO: possible|INFO: task .* blocked|list_(add|del) corruption|general protection fault|Kernel panic|Bad page state|kernel BUG|unable to handle|bad p[4gmu]d'
 
-run_kernel() { # NAME KDIR IMAGE RELEASE APPEND TIMEOUT STRESS_SECONDS
+run_kernel() { # NAME KDIR IMAGE RELEASE APPEND TIMEOUT STRESS_SECONDS FUZZ_SECONDS
 	local name=$1 kdir=$2 image=$3 release=$4 b=$work/$1
 	local p0=$pass f0=$fail s0=$skip
 	echo "# ---- $name kernel: $image"
@@ -161,14 +173,15 @@ run_kernel() { # NAME KDIR IMAGE RELEASE APPEND TIMEOUT STRESS_SECONDS
 
 run_guest() {
 	local name=$1 kdir=$2 image=$3 release=$4 b=$work/$1 mem=4G
-	if ! build_payload "$name" "$kdir" "$7"; then
+	if ! build_payload "$name" "$kdir" "$7" "$8"; then
 		result fail "$name: build module and selftests"
 		return
 	fi
 	# Room for several 1 GiB blocks where the kernel maps them.
 	case $name in *6.12*) mem=8G ;; esac
-	GUEST_MEM=$mem GUEST_APPEND=$5 GUEST_TIMEOUT=$6 "$TOP/testbed/guest.sh" "$image" \
-		"$b/payload" "$b" $release
+	# The fuzzer's run comes on top of the rest.
+	GUEST_MEM=$mem GUEST_APPEND=$5 GUEST_TIMEOUT=${MEMALLOC_GUEST_TIMEOUT:-$(($6 + $8))} \
+		"$TOP/testbed/guest.sh" "$image" "$b/payload" "$b" $release
 	local rc=$? log=$b/results.log con=$b/console.log
 	sed 's/^/  /' "$log"
 	grep -q '^@@ insmod ok' "$log" && result ok "$name: insmod memalloc.ko" ||
@@ -214,7 +227,8 @@ stock_kernel() {
 		result fail "$1: Debian's kernel is installed" "no /boot/vmlinuz-$2"
 		return
 	fi
-	run_kernel "$1" "/lib/modules/$2/build" "/boot/vmlinuz-$2" "$2" "" 1200 15
+	run_kernel "$1" "/lib/modules/$2/build" "/boot/vmlinuz-$2" "$2" "" 1200 15 \
+		"${MEMALLOC_FUZZ_SECONDS:-20}"
 }
 
 # debug_kernel NAME SERIES: a guest of the debug kernel of SERIES.
@@ -222,7 +236,8 @@ debug_kernel() {
 	local dk
 	if dk=$("$TOP/testbed/debug-kernel.sh" debug "$2"); then
 		run_kernel "$1" "$dk" "$dk/arch/x86/boot/bzImage" "" \
-			"cma=128M brd.rd_nr=2 brd.rd_size=65536" 2400 60
+			"cma=128M brd.rd_nr=2 brd.rd_size=65536" 2400 60 \
+			"${MEMALLOC_FUZZ_SECONDS:-120}"
 	else
 		result fail "$1: build the debug kernel"
 	fi
