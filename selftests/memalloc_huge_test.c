@@ -85,6 +85,13 @@ FIXTURE_SETUP(huge)
 	ASSERT_NE(MAP_FAILED, self->map);
 }
 
+/* The 6.1 harness runs a test's body after its setup skipped: return at once. */
+#define NEED_BLOCK()				\
+	do {					\
+		if (self->map == MAP_FAILED)	\
+			return;			\
+	} while (0)
+
 FIXTURE_TEARDOWN(huge)
 {
 	if (self->map != MAP_FAILED)
@@ -123,6 +130,7 @@ TEST_F_TIMEOUT(huge, mapped_with_huge_entries_page_tables_flat, 300)
 	char *copy;
 	int lazy;
 
+	NEED_BLOCK();
 	ASSERT_EQ(0, ds_info(self->dev, self->fd, &info));
 	EXPECT_EQ((uint32_t)MEMALLOC_INFO_CONTIGUOUS, info.out_info_flags);
 	EXPECT_EQ(self->entry, 1ul << info.out_page_shift);
@@ -165,6 +173,7 @@ TEST_F(huge, gup_users_get_efault)
 	int pipefd[2], blk, ring;
 	char *buf;
 
+	NEED_BLOCK();
 	self->map[0] = 1;
 	ASSERT_EQ(0, pipe2(pipefd, O_CLOEXEC));
 	iov.iov_len = 4096;
@@ -202,6 +211,7 @@ TEST_F(huge, fork_shares_the_block)
 	int status;
 	pid_t pid;
 
+	NEED_BLOCK();
 	fill(self->map, self->len, 9);
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -222,6 +232,7 @@ TEST_F(huge, mremap_moves_and_shrinks_never_grows)
 	size_t align = (size_t)1 << variant->align;
 	char *res, *to, *p;
 
+	NEED_BLOCK();
 	fill(self->map, self->len, 5);
 	res = mmap(NULL, self->len + align, PROT_NONE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -255,6 +266,7 @@ TEST_F(huge, mprotect_read_only_and_back)
 	struct sigaction sa = { .sa_handler = on_segv }, old;
 	volatile bool faulted = false;
 
+	NEED_BLOCK();
 	self->map[4096] = 11;
 	ASSERT_EQ(0, mprotect(self->map, self->len, PROT_READ));
 	EXPECT_EQ(11, self->map[4096]);
@@ -275,6 +287,7 @@ TEST_F(huge, munmap_inside_a_huge_entry)
 {
 	size_t hole = self->entry / 2 + 3 * 4096;
 
+	NEED_BLOCK();
 	fill(self->map, self->len, 1);
 	ASSERT_EQ(0, munmap(self->map + hole, 4096));
 	EXPECT_TRUE(filled(self->map, hole, 1));
@@ -290,6 +303,7 @@ TEST_F(huge, free_zaps_huge_entries)
 {
 	struct memalloc_info info;
 
+	NEED_BLOCK();
 	fill(self->map, self->len, 2);
 	ASSERT_EQ(0, ds_free(self->dev, self->fd));
 	EXPECT_TRUE(read_gets_sigbus(self->map));
@@ -302,6 +316,7 @@ TEST_F(huge, refused_where_huge_pages_are_disabled)
 {
 	char *p;
 
+	NEED_BLOCK();
 	p = map_aligned(self->fd, 4 * MIB, 21, PROT_READ | PROT_WRITE);
 	ASSERT_NE(MAP_FAILED, p);
 	p[0] = 1;

@@ -82,9 +82,9 @@
  *
  * Every mapping of cached memory but CONTINUOUS SUPER_PAGES is
  * page-backed, so O_DIRECT I/O, vmsplice and other get_user_pages() users
- * work on it (see the caching attributes below for the exception). io_uring on 6.1 takes fixed buffers
- * from lazy and unpinned SUPER_PAGES mappings only (EOPNOTSUPP for the
- * others).
+ * work on it (see the caching attributes below for the exception).
+ * io_uring on 6.1 takes fixed buffers from lazy and unpinned SUPER_PAGES
+ * mappings only (EOPNOTSUPP for the others); MEMALLOC_VERSION tells.
  * madvise(MADV_REMOVE) on a mapping fails with EBADF. remap_file_pages()
  * on a mapping of a PINNED SUPER_PAGES dataspace fails: with EACCES on a
  * writable mapping, with ENODEV on another, whose range is then unmapped
