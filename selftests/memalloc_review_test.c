@@ -400,6 +400,85 @@ TEST_F_TIMEOUT(review, refused_pinned_allocation_costs_nothing_first, 120)
 	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
+#define CG_OWNER "/sys/fs/cgroup/memalloc_review_owner"
+
+/*
+ * What a device's mapping costs (its scatterlist: 32 bytes a page of a
+ * lazy dataspace) is charged to the dataspace's memory cgroup, whoever
+ * imports it: here a process outside it, importing eight handles into
+ * vgem. It was charged to no one.
+ */
+TEST_F_TIMEOUT(review, device_mappings_charged_to_the_dataspace_cgroup, 180)
+{
+	const size_t len = 64 * MIB;
+	struct drm_prime_handle prime = { 0 };
+	int vgem, fd, other, h, i, sv[2], status;
+	char *p, *q;
+	size_t off;
+	long before, after;
+	char pid[32], c;
+	pid_t child;
+
+	vgem = open_vgem();
+	if (vgem < 0)
+		SKIP(return, "no vgem device");
+	write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory");
+	if (mkdir(CG_OWNER, 0755) && errno != EEXIST)
+		SKIP(return, "no cgroup2 hierarchy");
+	/* The dataspace is made, and populated, from within the owner's cgroup. */
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	ASSERT_EQ(0, write_file(CG_OWNER "/cgroup.procs", pid));
+	fd = ds_alloc(self->dev, len, 0, 0, O_CLOEXEC);
+	other = ds_alloc(self->dev, len, 0, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, other);
+	/* Touched in turn, so that no two pages of @fd are neighbours. */
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	q = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, other, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_NE(MAP_FAILED, q);
+	for (off = 0; off < len; off += 4096) {
+		p[off] = 1;
+		q[off] = 1;
+	}
+	munmap(p, len);
+	munmap(q, len);
+	ASSERT_EQ(0, write_file("/sys/fs/cgroup/cgroup.procs", pid));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	before = read_long(CG_OWNER "/memory.current");
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		for (i = 0; i < 8; i++) {
+			h = ds_dup(self->dev, fd, MEMALLOC_RIGHT_R | MEMALLOC_RIGHT_W,
+				   MEMALLOC_CACHED);
+			prime.fd = h;
+			if (h < 0 || ioctl(vgem, DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime))
+				_exit(2);
+			close(h);
+		}
+		/* Imported: the parent reads the cgroup, then it lets go. */
+		if (write(sv[1], "i", 1) != 1 || read(sv[1], &c, 1) != 1)
+			_exit(3);
+		_exit(0);
+	}
+	ASSERT_EQ(1, read(sv[0], &c, 1));
+	after = read_long(CG_OWNER "/memory.current");
+	ASSERT_EQ(1, write(sv[0], "d", 1));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	TH_LOG("owner's cgroup %ld KiB before the imports, %ld KiB with them", before / 1024,
+	       after / 1024);
+	/* 8 x 16 Ki pages x 32 bytes: 4 MiB of scatterlists. */
+	EXPECT_LE(before + 2 * (long)MIB, after);
+	close(fd);
+	close(other);
+	close(vgem);
+	close(sv[0]);
+	close(sv[1]);
+	rmdir(CG_OWNER);
+}
+
 #define CG_HIGH "/sys/fs/cgroup/memalloc_review_high"
 
 /*
