@@ -325,27 +325,13 @@ static int ds_pinned_super(uint32_t f)
 	return ds_shmem(f) && ds_eager(f);
 }
 
-/* The MEMALLOC_KIND_* of a dataspace made with @f. */
-static uint32_t ds_kind(uint32_t f)
-{
-	if (f & MEMALLOC_CACHING_MASK)
-		return MEMALLOC_KIND_CACHING;
-	if (f & MEMALLOC_CONTINUOUS)
-		return f & MEMALLOC_SUPER_PAGES ? MEMALLOC_KIND_CONTIGUOUS_SUPER_PAGES :
-						  MEMALLOC_KIND_CONTIGUOUS;
-	if (f & MEMALLOC_SUPER_PAGES)
-		return f & MEMALLOC_PINNED ? MEMALLOC_KIND_PINNED_SUPER_PAGES :
-					     MEMALLOC_KIND_SUPER_PAGES;
-	return f & MEMALLOC_PINNED ? MEMALLOC_KIND_PINNED : MEMALLOC_KIND_LAZY;
-}
-
 /*
  * Mappings that get_user_pages() users (O_DIRECT, vmsplice, io_uring) and
  * MADV_POPULATE_* cannot take pages from: EFAULT (EINVAL for the madvise).
  */
 static int ds_gup_refused(uint32_t f)
 {
-	return !(fz.gup_kinds & ds_kind(f));
+	return !(fz.gup_kinds & kind_of(f));
 }
 
 static uint64_t splitmix(uint64_t *x)
@@ -2428,7 +2414,7 @@ static int op_io_uring(struct fz_thread *t)
 		if (ds_gup_refused(flags)) {
 			/* No pages to pin: a pfn mapping. */
 			one = eb(EFAULT);
-		} else if (!(fz.io_uring_kinds & ds_kind(flags))) {
+		} else if (!(fz.io_uring_kinds & kind_of(flags))) {
 			/* 6.1 takes shmem mappings only: not memalloc's pinned ones. */
 			one = eb(EOPNOTSUPP);
 		} else {
