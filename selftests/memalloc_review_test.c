@@ -43,6 +43,23 @@ static int present(const void *p)
 	return (e >> 63) & 1;
 }
 
+/* A file's first line, without its newline: 0, or -1. */
+static int read_str_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
 DEV_FIXTURE(review);
 
 FIXTURE(kinds) {
@@ -477,6 +494,43 @@ TEST_F_TIMEOUT(review, device_mappings_charged_to_the_dataspace_cgroup, 180)
 	close(sv[0]);
 	close(sv[1]);
 	rmdir(CG_OWNER);
+}
+
+/*
+ * Past the machine's commit limit (vm.overcommit_memory 2), shmem answers
+ * ENOSPC; memalloc's callers get ENOMEM, as the header lists, for eager
+ * super pages and lazy pages alike.
+ */
+TEST_F(review, commit_limit_enomem_not_enospc)
+{
+	struct memalloc_allocate a = { .size = sizeof(a), .length = 4 * MIB };
+	char mode[16] = "", kbytes[32] = "", ratio[16] = "";
+	int fd, lazy, ret_pinned, ret_lazy;
+
+	if (read_str_file("/proc/sys/vm/overcommit_memory", mode, sizeof(mode)) ||
+	    read_str_file("/proc/sys/vm/overcommit_kbytes", kbytes, sizeof(kbytes)) ||
+	    read_str_file("/proc/sys/vm/overcommit_ratio", ratio, sizeof(ratio)))
+		SKIP(return, "no overcommit settings");
+	lazy = ds_alloc(self->dev, 4 * MIB, 0, 0, O_CLOEXEC);
+	ASSERT_LE(0, lazy);
+	a.fd = lazy;
+	/* A commit limit of 1 MiB (and swap): far below what is committed. */
+	ASSERT_EQ(0, write_file("/proc/sys/vm/overcommit_kbytes", "1024"));
+	ASSERT_EQ(0, write_file("/proc/sys/vm/overcommit_memory", "2"));
+	fd = ds_alloc(self->dev, 4 * MIB, MEMALLOC_PINNED | MEMALLOC_SUPER_PAGES, 0, O_CLOEXEC);
+	ret_pinned = fd < 0 ? fd : 0;
+	ret_lazy = ds_ioctl(self->dev, MEMALLOC_ALLOCATE, &a);
+	/* Setting either of kbytes and ratio clears the other: both back. */
+	write_file("/proc/sys/vm/overcommit_memory", mode);
+	if (strcmp(kbytes, "0"))
+		write_file("/proc/sys/vm/overcommit_kbytes", kbytes);
+	else
+		write_file("/proc/sys/vm/overcommit_ratio", ratio);
+	if (fd >= 0)
+		close(fd);
+	close(lazy);
+	EXPECT_EQ(-ENOMEM, ret_pinned);
+	EXPECT_EQ(-ENOMEM, ret_lazy);
 }
 
 #define CG_HIGH "/sys/fs/cgroup/memalloc_review_high"
