@@ -474,15 +474,11 @@ TEST_F(super, pinned_refused_where_huge_pages_are_disabled)
 /* The word in brackets of a sysfs choice ("always [inherit] never"). */
 static int knob_choice(const char *path, char *out, size_t len)
 {
-	char buf[256] = "", *a, *b;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
+	char buf[256], *a, *b;
 
-	if (fd < 0)
+	if (read_str(path, buf, sizeof(buf)))
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	a = n > 0 ? strchr(buf, '[') : NULL;
+	a = strchr(buf, '[');
 	b = a ? strchr(a, ']') : NULL;
 	if (!b || (size_t)(b - a) > len)
 		return -1;

@@ -150,23 +150,6 @@ static char pattern(size_t i)
 	return (char)(i * 7 + 3);
 }
 
-/* The stored value of a file, without its newline: 0 or -errno. */
-static int read_str(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	buf[strcspn(buf, "\n")] = 0;
-	return 0;
-}
-
 /*
  * The KiB of the kernel's direct map that are not write-back (PCD, PWT or
  * PAT set), from the page-table dump, or -1 without one.

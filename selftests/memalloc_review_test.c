@@ -43,23 +43,6 @@ static int present(const void *p)
 	return (e >> 63) & 1;
 }
 
-/* A file's first line, without its newline: 0, or -1. */
-static int read_str_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	buf[strcspn(buf, "\n")] = 0;
-	return 0;
-}
-
 DEV_FIXTURE(review);
 
 FIXTURE(kinds) {
@@ -507,9 +490,9 @@ TEST_F(review, commit_limit_enomem_not_enospc)
 	char mode[16] = "", kbytes[32] = "", ratio[16] = "";
 	int fd, lazy, ret_pinned, ret_lazy;
 
-	if (read_str_file("/proc/sys/vm/overcommit_memory", mode, sizeof(mode)) ||
-	    read_str_file("/proc/sys/vm/overcommit_kbytes", kbytes, sizeof(kbytes)) ||
-	    read_str_file("/proc/sys/vm/overcommit_ratio", ratio, sizeof(ratio)))
+	if (read_str("/proc/sys/vm/overcommit_memory", mode, sizeof(mode)) ||
+	    read_str("/proc/sys/vm/overcommit_kbytes", kbytes, sizeof(kbytes)) ||
+	    read_str("/proc/sys/vm/overcommit_ratio", ratio, sizeof(ratio)))
 		SKIP(return, "no overcommit settings");
 	lazy = ds_alloc(self->dev, 4 * MIB, 0, 0, O_CLOEXEC);
 	ASSERT_LE(0, lazy);

@@ -134,6 +134,23 @@ static inline bool read_gets_sigbus(const volatile char *p)
 	return bus;
 }
 
+/* The stored value of a file, without its newline: 0 or -errno. */
+static inline int read_str(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
 /* Write @val to the file @path: 0 or -errno. */
 static inline int write_file(const char *path, const char *val)
 {
@@ -150,15 +167,9 @@ static inline int write_file(const char *path, const char *val)
 /* The number a file holds, or -1. */
 static inline long read_long(const char *path)
 {
-	char buf[64] = { 0 };
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
+	char buf[64];
 
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n > 0 ? strtol(buf, NULL, 10) : -1;
+	return read_str(path, buf, sizeof(buf)) || !buf[0] ? -1 : strtol(buf, NULL, 10);
 }
 
 /* A field of a file's fdinfo (malloc'ed), or NULL. */
