@@ -68,12 +68,12 @@ static inline int memalloc_notify_change(struct dentry *dentry,
 #define MEMALLOC_IO_URING_SHMEM_ONLY	(!MEMALLOC_KERNEL_SINCE(6, 5))
 
 /*
- * Huge pfnmap (6.12): a VM_PFNMAP vma takes 2 MiB and 1 GiB entries from
- * its huge_fault handler, huge_fault(vmf, order), and get_user_pages()
- * refuses them cleanly. Contiguous super pages are mapped so.
+ * Huge pfnmap (6.12): a VM_PFNMAP vma takes 2 MiB entries from its
+ * huge_fault handler, huge_fault(vmf, order), and get_user_pages() refuses
+ * them cleanly. Contiguous super pages are mapped so.
  *
- * But not with 1 GiB entries, which 6.12 offers too: its mremap() looks up
- * the old PUD with pud_none_or_clear_bad(), and on x86 a leaf PUD is "bad"
+ * Not with 1 GiB entries, which 6.12 offers too: its mremap() looks up the
+ * old PUD with pud_none_or_clear_bad(), and on x86 a leaf PUD is "bad"
  * there, so moving such a mapping clears the entry without flushing the
  * TLB, and the memory can go back while a CPU still reaches it.
  */
@@ -82,6 +82,5 @@ static inline int memalloc_notify_change(struct dentry *dentry,
 #else
 #define MEMALLOC_HUGE_PFNMAP		0
 #endif
-#define MEMALLOC_HUGE_PFNMAP_PUD	0
 
 #endif /* _MEMALLOC_COMPAT_H */
