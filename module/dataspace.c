@@ -350,9 +350,9 @@ out:
 
 #if MEMALLOC_HUGE_PFNMAP
 /*
- * Contiguous super pages: one 2 MiB (PMD) pfn entry where the vma holds the
- * whole aligned range; the rest falls back to 4 KiB entries
- * (memalloc_block_fault()), as DAX does. No 1 GiB entries: see compat.h.
+ * Contiguous super pages: one 2 MiB (PMD) or 1 GiB (PUD) pfn entry where
+ * the vma holds the whole aligned range and the block is aligned so; the
+ * rest falls back to smaller entries (memalloc_block_fault()), as DAX does.
  */
 static vm_fault_t memalloc_block_huge_fault(struct vm_fault *vmf,
 					    unsigned int order)
@@ -367,7 +367,8 @@ static vm_fault_t memalloc_block_huge_fault(struct vm_fault *vmf,
 	pgoff_t pgoff;
 	pfn_t pfn;
 
-	if (order != PMD_ORDER || !(ds->flags & MEMALLOC_SUPER_PAGES) ||
+	if ((order != PMD_ORDER && (order != PUD_ORDER || !MEMALLOC_HUGE_PFNMAP_PUD)) ||
+	    !(ds->flags & MEMALLOC_SUPER_PAGES) || ds->align < PAGE_SHIFT + order ||
 	    addr < vma->vm_start || addr + size > vma->vm_end)
 		return VM_FAULT_FALLBACK;
 	pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
@@ -377,14 +378,43 @@ static vm_fault_t memalloc_block_huge_fault(struct vm_fault *vmf,
 		return VM_FAULT_SIGBUS;
 	if (pgoff + (1UL << order) <= ds->npages) {
 		pfn = __pfn_to_pfn_t(page_to_pfn(ds->pages[pgoff]), PFN_DEV);
-		ret = vmf_insert_pfn_pmd(vmf, pfn, write);
+		if (order == PMD_ORDER)
+			ret = vmf_insert_pfn_pmd(vmf, pfn, write);
+		else if (MEMALLOC_HUGE_PFNMAP_PUD)
+			ret = vmf_insert_pfn_pud(vmf, pfn, write);
 	}
 	up_read(&ds->lock);
 	return ret;
 }
 #endif
 
+#if MEMALLOC_MREMAP_LOSES_PUDS
+/*
+ * A new vma in the caller's own address space, from a split or a move (not
+ * a fork), of a dataspace mapped with 1 GiB entries: zap every entry the
+ * caller maps of this file, so that a move has none to lose (see compat.h).
+ * They fault back in where they now are.
+ */
+static void memalloc_block_open(struct vm_area_struct *vma)
+{
+	struct dma_buf *dmabuf = vma->vm_file->private_data;
+	struct memalloc_handle *h = dmabuf->priv;
+	struct vm_area_struct *v;
+	VMA_ITERATOR(vmi, vma->vm_mm, 0);
+
+	if (vma->vm_mm != current->mm || memalloc_ds_page_shift(h->ds) != PUD_SHIFT)
+		return;
+	mmap_assert_locked(vma->vm_mm);
+	for_each_vma(vmi, v)
+		if (v != vma && v->vm_file == vma->vm_file)
+			zap_vma_ptes(v, v->vm_start, v->vm_end - v->vm_start);
+}
+#endif
+
 static const struct vm_operations_struct memalloc_block_vm_ops = {
+#if MEMALLOC_MREMAP_LOSES_PUDS
+	.open = memalloc_block_open,
+#endif
 	.fault = memalloc_block_fault,
 #if MEMALLOC_HUGE_PFNMAP
 	.huge_fault = memalloc_block_huge_fault,
@@ -693,6 +723,8 @@ void memalloc_version_facts(struct memalloc_version *cmd)
 	cmd->out_page_sizes = PAGE_SIZE;
 	if (memalloc_huge_mnt)
 		cmd->out_page_sizes |= PMD_SIZE;
+	if (kinds & MEMALLOC_KIND_CONTIGUOUS_SUPER_PAGES && MEMALLOC_HUGE_PFNMAP_PUD)
+		cmd->out_page_sizes |= PUD_SIZE;
 	/* Both are mapped by pfn (memalloc_mmap_block()). */
 	cmd->out_gup_kinds = kinds & ~(MEMALLOC_KIND_CACHING |
 				       MEMALLOC_KIND_CONTIGUOUS_SUPER_PAGES);
@@ -705,8 +737,8 @@ void memalloc_version_facts(struct memalloc_version *cmd)
 	cmd->out_pmd_kinds = kinds & (MEMALLOC_KIND_SUPER_PAGES |
 				      MEMALLOC_KIND_PINNED_SUPER_PAGES |
 				      MEMALLOC_KIND_CONTIGUOUS_SUPER_PAGES);
-	/* No kind: see MEMALLOC_HUGE_PFNMAP in compat.h. */
-	cmd->out_pud_kinds = 0;
+	cmd->out_pud_kinds = MEMALLOC_HUGE_PFNMAP_PUD ?
+		kinds & MEMALLOC_KIND_CONTIGUOUS_SUPER_PAGES : 0;
 }
 
 /**
@@ -714,11 +746,17 @@ void memalloc_version_facts(struct memalloc_version *cmd)
  * @ds: the dataspace
  *
  * Context: any.
- * Return: PMD_SHIFT for super pages, PAGE_SHIFT else.
+ * Return: PAGE_SHIFT, PMD_SHIFT for super pages, or PUD_SHIFT for
+ * contiguous super pages of whole 1 GiB pages where the kernel maps those.
  */
 unsigned int memalloc_ds_page_shift(const struct memalloc_ds *ds)
 {
-	return ds->flags & MEMALLOC_SUPER_PAGES ? PMD_SHIFT : PAGE_SHIFT;
+	if (!(ds->flags & MEMALLOC_SUPER_PAGES))
+		return PAGE_SHIFT;
+	if (MEMALLOC_HUGE_PFNMAP_PUD && ds->flags & MEMALLOC_CONTINUOUS &&
+	    ds->align >= PUD_SHIFT && IS_ALIGNED((u64)ds->npages << PAGE_SHIFT, PUD_SIZE))
+		return PUD_SHIFT;
+	return PMD_SHIFT;
 }
 
 /* A caching attribute needs memory that does not move: our own blocks. */
