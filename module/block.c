@@ -398,8 +398,12 @@ static vm_fault_t memalloc_block_huge_fault(struct vm_fault *vmf,
 	pgoff_t pgoff;
 	pfn_t pfn;
 
-	if ((order != PMD_ORDER && (order != PUD_ORDER || !MEMALLOC_HUGE_PFNMAP_PUD)) ||
-	    !(ds->flags & MEMALLOC_SUPER_PAGES) || ds->align < PAGE_SHIFT + order ||
+	/*
+	 * One rule for the entry size: the one MEMALLOC_INFO reports, and
+	 * the one memalloc_block_open() protects from mremap().
+	 */
+	if ((order != PMD_ORDER && order != PUD_ORDER) ||
+	    PAGE_SHIFT + order > memalloc_ds_page_shift(ds) ||
 	    addr < vma->vm_start || addr + size > vma->vm_end)
 		return VM_FAULT_FALLBACK;
 	pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
@@ -423,8 +427,10 @@ static vm_fault_t memalloc_block_huge_fault(struct vm_fault *vmf,
 /*
  * A new vma in the caller's own address space, from a split or a move (not
  * a fork), of a dataspace mapped with 1 GiB entries: zap every entry the
- * caller maps of this file, so that a move has none to lose (see compat.h).
- * They fault back in where they now are.
+ * caller maps of this file, so that a move has none to lose (see compat.h)
+ * and a split leaves none across two vmas. They fault back in where they
+ * now are. Every such caller holds mmap_lock for writing, which
+ * vma_start_write() asserts.
  */
 static void memalloc_block_open(struct vm_area_struct *vma)
 {
@@ -434,10 +440,18 @@ static void memalloc_block_open(struct vm_area_struct *vma)
 
 	if (vma->vm_mm != current->mm || memalloc_ds_page_shift(ds) != PUD_SHIFT)
 		return;
-	mmap_assert_locked(vma->vm_mm);
-	for_each_vma(vmi, v)
-		if (v != vma && v->vm_file == vma->vm_file)
-			zap_vma_ptes(v, v->vm_start, v->vm_end - v->vm_start);
+	for_each_vma(vmi, v) {
+		if (v == vma || v->vm_file != vma->vm_file)
+			continue;
+		/*
+		 * Faults run under the vma's own lock, not mmap_lock: lock
+		 * each vma for writing before zapping it, so that no fault
+		 * maps a GiB again until mmap_lock is dropped (a split locks
+		 * the vma only after open()) or races the zap.
+		 */
+		vma_start_write(v);
+		zap_vma_ptes(v, v->vm_start, v->vm_end - v->vm_start);
+	}
 }
 #endif
 

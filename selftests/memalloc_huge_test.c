@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -20,6 +21,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/io_uring.h>
@@ -360,6 +362,231 @@ TEST_F_TIMEOUT(gigantic, until_none_can_be_had_then_enomem, 600)
 	if (ret >= 0)
 		SKIP(return, "room for three 1 GiB blocks: none refused");
 	EXPECT_EQ(-ENOMEM, ret);
+}
+
+/*
+ * 1 GiB entries only where MEMALLOC_INFO says so: a CONTINUOUS|SUPER_PAGES
+ * dataspace aligned to 1 GiB but not of whole GiBs reports 2 MiB pages,
+ * and its first GiB must never get a 1 GiB entry, which mremap() would
+ * lose without a TLB flush ("bad pud" in the kernel log). VmPTE tells:
+ * the first GiB, touched after the second one's page tables exist, costs
+ * a PMD table (4 KiB) with 2 MiB entries and nothing with a 1 GiB entry.
+ */
+FIXTURE(gib_plus) {
+	int dev;
+	int fd;
+	size_t len;
+	char *map;
+};
+
+FIXTURE_SETUP(gib_plus)
+{
+	struct memalloc_version v;
+
+	self->fd = -1;
+	self->map = MAP_FAILED;
+	self->len = GIB + 2 * MIB;
+	self->dev = open(MEMALLOC_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->dev);
+	ASSERT_EQ(0, kernel_facts(self->dev, &v));
+	if (!(v.out_pud_kinds & MEMALLOC_KIND_CONTIGUOUS_SUPER_PAGES))
+		SKIP(return, "no 1 GiB entries on this kernel");
+	self->fd = ds_alloc(self->dev, self->len, SUPER_CONTIG, 30, O_CLOEXEC);
+	if (self->fd == -ENOMEM)
+		SKIP(return, "no free GiB-aligned block of 1 GiB + 2 MiB");
+	ASSERT_LE(0, self->fd) TH_LOG("%s", strerror(-self->fd));
+	self->map = map_aligned(self->fd, self->len, 30, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, self->map);
+}
+
+FIXTURE_TEARDOWN(gib_plus)
+{
+	if (self->map != MAP_FAILED)
+		munmap(self->map, self->len);
+	if (self->fd >= 0)
+		close(self->fd);
+	close(self->dev);
+}
+
+/* The kernel log's records from now on, or -1 where it cannot be read. */
+static int kmsg_from_now(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/* Whether a record read from @fd contains @what. */
+static bool kmsg_has(int fd, const char *what)
+{
+	char rec[2048];
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* overwritten records: go on */
+		if (n <= 0)
+			return false;
+		rec[n] = '\0';
+		if (strstr(rec, what))
+			return true;
+	}
+}
+
+TEST_F_TIMEOUT(gib_plus, no_gib_entry_where_info_says_2m, 120)
+{
+	struct memalloc_info info;
+	long pte0, pte1;
+	size_t i;
+
+	if (self->map == MAP_FAILED)
+		return;
+	ASSERT_EQ(0, ds_info(self->dev, self->fd, &info));
+	ASSERT_EQ(21u, info.out_page_shift);
+	/* The second GiB first: its PUD and PMD tables exist from here on. */
+	self->map[GIB] = 1;
+	status_kib("VmPTE");
+	pte0 = status_kib("VmPTE");
+	for (i = 0; i < GIB; i += 2 * MIB)
+		self->map[i] = 2;
+	pte1 = status_kib("VmPTE");
+	/* 2 MiB entries need the first GiB's PMD table; a 1 GiB entry does not. */
+	EXPECT_LE(4, pte1 - pte0)
+		TH_LOG("VmPTE %ld -> %ld KiB: the first GiB got a 1 GiB entry", pte0, pte1);
+}
+
+TEST_F_TIMEOUT(gib_plus, mremap_clears_no_bad_pud, 120)
+{
+	char *res, *to, *p;
+	int kmsg;
+	size_t i;
+
+	if (self->map == MAP_FAILED)
+		return;
+	for (i = 0; i < self->len; i += 2 * MIB)
+		self->map[i] = (char)(i >> 21);
+	res = mmap(NULL, self->len + GIB, PROT_NONE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, res);
+	to = (char *)(((uintptr_t)res + GIB - 1) & ~(uintptr_t)(GIB - 1));
+	kmsg = kmsg_from_now();
+	p = mremap(self->map, self->len, self->len, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+	ASSERT_EQ(to, p);
+	self->map = p;
+	if (to > res)
+		munmap(res, to - res);
+	munmap(to + self->len, res + self->len + GIB - (to + self->len));
+	for (i = 0; i < self->len; i += 2 * MIB)
+		ASSERT_EQ((char)(i >> 21), self->map[i]);
+	if (kmsg < 0)
+		SKIP(return, "cannot read /dev/kmsg: the data moved intact");
+	EXPECT_FALSE(kmsg_has(kmsg, "bad pud"))
+		TH_LOG("mremap() cleared a 1 GiB entry without a TLB flush");
+	close(kmsg);
+}
+
+/*
+ * No 1 GiB entry outlives a split of its vma: a fault in another thread
+ * while a vma is split must not map the whole GiB again across the new
+ * boundary. With MADV_DONTFORK on the upper half, fork() would then copy
+ * the whole entry into a child that maps nothing there (and DEBUG_VM
+ * kernels BUG). Many other mappings of the file widen the window.
+ */
+#define HALF (GIB / 2)
+#define OTHERS 64
+#define RACE_SECONDS 20
+
+struct toucher {
+	volatile char *p;
+	volatile int stop;
+};
+
+static void *touch_loop(void *arg)
+{
+	struct toucher *t = arg;
+	unsigned long sum = 0;
+
+	while (!t->stop)
+		sum += t->p[0];
+	return (void *)sum;
+}
+
+/* In a child: does reading @p get SIGSEGV, as it must where nothing is mapped? */
+static int child_read_faults(const volatile char *p)
+{
+	struct sigaction sa = { .sa_handler = on_segv };
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		sigaction(SIGSEGV, &sa, NULL);
+		if (sigsetjmp(segv_jmp, 1))
+			_exit(0);
+		(void)p[0];
+		_exit(1);	/* read memory it has no vma for */
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status) == 0;
+}
+
+DEV_FIXTURE(split);
+
+TEST_F_TIMEOUT(split, leaves_no_gib_entry_across_vmas, 120)
+{
+	struct memalloc_version v;
+	struct toucher t;
+	pthread_t thr;
+	char *others[OTHERS], *map;
+	time_t end;
+	int dev = self->dev, fd, i, n = 0, r;
+
+	ASSERT_EQ(0, kernel_facts(dev, &v));
+	if (!(v.out_pud_kinds & MEMALLOC_KIND_CONTIGUOUS_SUPER_PAGES))
+		SKIP(return, "no 1 GiB entries on this kernel");
+	fd = ds_alloc(dev, GIB, SUPER_CONTIG, 30, O_CLOEXEC);
+	if (fd == -ENOMEM)
+		SKIP(return, "no free GiB-aligned GiB");
+	ASSERT_LE(0, fd);
+	/* Other mappings of the file, each a vma of its own, above the raced one. */
+	for (i = 0; i < OTHERS; i++) {
+		others[i] = mmap(NULL, 2 * MIB, PROT_READ, MAP_SHARED, fd, 0);
+		ASSERT_NE(MAP_FAILED, others[i]);
+		(void)others[i][0];
+	}
+	end = time(NULL) + RACE_SECONDS;
+	while (time(NULL) < end) {
+		map = map_aligned(fd, GIB, 30, PROT_READ | PROT_WRITE);
+		ASSERT_NE(MAP_FAILED, map);
+		map[0] = 1;	/* one 1 GiB entry */
+		t.p = map;
+		t.stop = 0;
+		ASSERT_EQ(0, pthread_create(&thr, NULL, touch_loop, &t));
+		usleep(100);
+		/* A split at 512 MiB: open() zaps, the toucher faults the GiB back. */
+		r = madvise(map + HALF, HALF, MADV_DONTFORK);
+		t.stop = 1;
+		pthread_join(thr, NULL);
+		ASSERT_EQ(0, r) TH_LOG("madvise: %s", strerror(errno));
+		n++;
+		/* The lower vma ends at 512 MiB: the child has nothing above. */
+		r = child_read_faults(map + HALF + 4096);
+		munmap(map, GIB);
+		if (r != 1) {
+			EXPECT_EQ(1, r)
+				TH_LOG("try %d: a child reads the dataspace where it has no vma", n);
+			break;
+		}
+	}
+	TH_LOG("%d splits raced", n);
+	for (i = 0; i < OTHERS; i++)
+		munmap(others[i], 2 * MIB);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN
