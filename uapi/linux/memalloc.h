@@ -269,7 +269,9 @@ struct memalloc_alloc {
  * @out_flags: the MEMALLOC_* flags it was made with
  * @out_rights: MEMALLOC_RIGHT_R, and MEMALLOC_RIGHT_W unless @fd is a
  *              read-only handle
- * @out_page_shift: log2 of the page size it is mapped with (12 or 21)
+ * @out_page_shift: log2 of the page size it is mapped with: 12, 21, or 30
+ *                  for contiguous super pages of whole GiBs aligned to
+ *                  1 GiB where MEMALLOC_VERSION's @out_pud_kinds has them
  * @out_info_flags: MEMALLOC_INFO_CONTIGUOUS
  * @out_caching: the caching attribute of mappings made through @fd, which
  *               every handle takes from its dataspace
@@ -387,7 +389,8 @@ struct memalloc_dup {
  *
  * Errors: EBADF, EINVAL, ENODEV (as MEMALLOC_INFO; ENODEV also when it was
  * revoked already), EACCES (a read-only handle), EBUSY (a device holds an
- * attachment: nothing changed).
+ * attachment: nothing changed), EINTR (a fatal signal arrived while it
+ * waited for the dataspace: nothing changed).
  */
 struct memalloc_free {
 	__u32 size;
@@ -410,8 +413,10 @@ struct memalloc_free {
  * takes no memory from under a device).
  *
  * Errors: EBADF, EINVAL, ENODEV (as MEMALLOC_INFO), EACCES (a read-only
- * handle), ERANGE (@offset at or past the mappable size), EINTR (a fatal
- * signal arrived while an eager dataspace was zeroed: part of the range is).
+ * handle), ERANGE (@offset at or past the mappable size), ENOMEM (zeroing a
+ * lazy dataspace in place, while a device holds it, takes the pages it
+ * lacks: no memory, or over the memory cgroup's limit), EINTR (a fatal
+ * signal arrived while the range was zeroed in place: part of it is).
  */
 struct memalloc_clear {
 	__u32 size;
