@@ -207,3 +207,8 @@ MEMALLOC_EXPORT const char *memalloc_strerror(int err)
 		return strerror(-err);
 	}
 }
+
+MEMALLOC_EXPORT const char *memalloc_version_string(void)
+{
+	return MEMALLOC_LIB_VERSION_STRING;
+}

@@ -21,7 +21,10 @@
  * - Every fd the library makes is O_CLOEXEC.
  *
  * API version 1 (MEMALLOC_LIB_API_VERSION); the ABI is the SONAME
- * libmemalloc.so.1 and its symbol versions (LIBMEMALLOC_1.0, ...).
+ * libmemalloc.so.1 and its symbol versions (LIBMEMALLOC_1.0, ...). The
+ * release is MEMALLOC_LIB_VERSION_MAJOR, _MINOR and _PATCH (from
+ * <memalloc/version.h>) at build time, memalloc_version_string() at run
+ * time.
  */
 #ifndef MEMALLOC_LIB_H
 #define MEMALLOC_LIB_H
@@ -30,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <memalloc/version.h>	/* MEMALLOC_LIB_VERSION_MAJOR, ... */
 #include <linux/memalloc.h>	/* MEMALLOC_CONTINUOUS, ... */
 #include <linux/dma-buf.h>	/* DMA_BUF_SYNC_* for memalloc_ds_sync() */
 
@@ -86,6 +90,7 @@ int memalloc_alloc_fd(struct memalloc *ma, uint64_t size, unsigned int flags,
 		      unsigned int align);
 int memalloc_free(struct memalloc *ma, struct memalloc_ds *ds);
 const char *memalloc_strerror(int err);
+const char *memalloc_version_string(void);
 
 /* Since 1.0: dataspaces. */
 int memalloc_ds_import(struct memalloc *ma, int fd, struct memalloc_ds **ds);
