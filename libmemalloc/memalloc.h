@@ -66,12 +66,18 @@ struct memalloc_features {
 	uint32_t pud_kinds;	/* kinds mapped with 1 GiB entries */
 };
 
-/** What a dataspace is and holds, through one handle (MEMALLOC_INFO). */
+/**
+ * What a dataspace is and holds, through one handle (MEMALLOC_INFO). The
+ * caller sets @size to sizeof(struct memalloc_ds_info); fields past it are
+ * left alone, so the struct can grow. Its first version is 56 bytes, tail
+ * padding included: fields added later start at offset 56, never inside it.
+ */
 struct memalloc_ds_info {
-	uint64_t size;		/* the exact byte size */
-	uint64_t mappable;	/* the size rounded up to backing pages */
-	uint64_t resident;	/* the bytes of memory it holds now */
+	uint32_t size;		/* sizeof(struct memalloc_ds_info), by the caller */
 	uint32_t flags;		/* the MEMALLOC_* flags it was made with */
+	uint64_t length;	/* the exact byte size */
+	uint64_t mappable;	/* the length rounded up to backing pages */
+	uint64_t resident;	/* the bytes of memory it holds now */
 	uint32_t rights;	/* MEMALLOC_RIGHT_R, and _W unless read-only */
 	uint32_t caching;	/* of this handle's mappings: MEMALLOC_CACHED, ... */
 	uint32_t page_shift;	/* log2 of the backing page size */

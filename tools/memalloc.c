@@ -501,7 +501,7 @@ static void print_ds_info(const struct memalloc_ds_info *info, const void *addr)
 {
 	char buf[128];
 
-	printf("size: %" PRIu64 "\n", info->size);
+	printf("size: %" PRIu64 "\n", info->length);
 	printf("mappable: %" PRIu64 "\n", info->mappable);
 	printf("resident: %" PRIu64 "\n", info->resident);
 	printf("flags: %s\n", flags_str(info->flags, "lazy", buf, sizeof(buf)));
@@ -519,7 +519,7 @@ static int print_phys(struct memalloc_ds *ds, const struct memalloc_ds_info *inf
 	uint64_t off, addr, len;
 	int ret;
 
-	for (off = 0; off < info->size; off += len) {
+	for (off = 0; off < info->length; off += len) {
 		ret = memalloc_ds_phys(ds, off, &addr, &len);
 		if (ret == -EPERM) {
 			printf("phys: (needs CAP_SYS_ADMIN)\n");
@@ -580,7 +580,7 @@ static bool check_memory(unsigned char *p, size_t len, char *zero, char *pattern
 static int use_dataspace(struct memalloc_ds *ds, bool hold_it)
 {
 	char zero[96], pattern[96];
-	struct memalloc_ds_info info;
+	struct memalloc_ds_info info = { .size = sizeof(info) };
 	size_t len;
 	void *p;
 	bool ok;
