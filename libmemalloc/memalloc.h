@@ -33,8 +33,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <memalloc/version.h>	/* MEMALLOC_LIB_VERSION_MAJOR, ... */
-#include <linux/memalloc.h>	/* MEMALLOC_CONTINUOUS, ... */
+/*
+ * The ioctl ABI, uapi/linux/memalloc.h in the source tree, which the module
+ * and the selftests include as <linux/memalloc.h>. It is installed as
+ * <memalloc/linux-memalloc.h>, since <linux/...> belongs to the kernel's
+ * headers; in the tree, libmemalloc/memalloc/ holds a link to it, and the
+ * generated version.h, as they are installed.
+ */
+#include <memalloc/version.h>		/* MEMALLOC_LIB_VERSION_MAJOR, ... */
+#include <memalloc/linux-memalloc.h>	/* MEMALLOC_CONTINUOUS, ... */
 #include <linux/dma-buf.h>	/* DMA_BUF_SYNC_* for memalloc_ds_sync() */
 
 #ifdef __cplusplus

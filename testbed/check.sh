@@ -98,7 +98,7 @@ check_install() {
 	make -s -C "$TOP" install DESTDIR="$d" PREFIX=/usr >/dev/null || return 1
 	for f in lib/libmemalloc.so.1 lib/libmemalloc.so lib/libmemalloc.a \
 		lib/pkgconfig/libmemalloc.pc include/memalloc.h include/memalloc/version.h \
-		include/linux/memalloc.h \
+		include/memalloc/linux-memalloc.h \
 		include/l4re/c/mem_alloc.h include/l4re/c/dataspace.h \
 		include/l4re/c/util/cap_alloc.h bin/memalloc share/man/man1/memalloc.1 \
 		share/man/man3/memalloc_ds_map.3 share/man/man3/l4re_ma_alloc.3; do
