@@ -82,6 +82,18 @@ install: lib tool
 	$(MAKE) -C tools install PREFIX=$(PREFIX)
 	$(MAKE) -C man install PREFIX=$(PREFIX)
 
+# What the packages ship for the system, for a module installed by hand:
+# the udev rule that gives /dev/memalloc to the group memalloc (0660), the
+# sysusers.d entry that makes the group, the modules-load.d entry that
+# loads the module at boot. Then, as root: systemd-sysusers memalloc.conf.
+install-system:
+	install -D -m 644 system/udev/60-memalloc.rules \
+		$(DESTDIR)/usr/lib/udev/rules.d/60-memalloc.rules
+	install -D -m 644 system/sysusers.d/memalloc.conf \
+		$(DESTDIR)/usr/lib/sysusers.d/memalloc.conf
+	install -D -m 644 system/modules-load.d/memalloc.conf \
+		$(DESTDIR)/usr/lib/modules-load.d/memalloc.conf
+
 examples: lib
 	$(MAKE) -C examples LIBMEMALLOC=tree
 
@@ -98,4 +110,4 @@ clean: clean-module
 	rm -rf build
 
 .PHONY: all module module-skipped clean-module lib tool selftests check soak demo bench load unload demo-here \
-	modules_install install examples clean
+	modules_install install install-system examples clean
