@@ -75,15 +75,17 @@ run_static() {
 	gate "one release: VERSION and what names it agree" check_versions
 }
 
-# check_versions: VERSION holds the release (MAJOR.MINOR.PATCH); the man
-# pages name its MAJOR.MINOR. Prints each disagreement.
+# check_versions: VERSION holds the release (MAJOR.MINOR.PATCH); dkms.conf
+# names it, the man pages its MAJOR.MINOR. Prints each disagreement.
 check_versions() {
-	local v f
+	local v f d
 	v=$(cat "$TOP/VERSION") || return 1
 	if ! [[ $v =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
 		echo "VERSION: '$v' is not MAJOR.MINOR.PATCH"
 		return 1
 	fi
+	d=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$TOP/dkms.conf")
+	[ "$d" = "$v" ] || echo "dkms.conf: PACKAGE_VERSION '$d', VERSION $v"
 	for f in "$TOP"/man/man[0-9]/*.[0-9]; do
 		grep -q "^\.TH .* \"libmemalloc ${v%.*}\" " "$f" ||
 			echo "${f#"$TOP"/}: .TH does not name libmemalloc ${v%.*}"
