@@ -73,10 +73,28 @@ run_static() {
 	gate "man pages: groff -ww" make -s -C "$TOP/man" check
 	gate "make install DESTDIR= PREFIX=, then build against it" check_install "$b/destdir"
 	gate "one release: VERSION and what names it agree" check_versions
+	gate "Debian packages build, lintian finds no error or warning" check_packages
+}
+
+# check_packages: dpkg-buildpackage turns a copy of the tree's files into
+# the packages, in the work directory; lintian checks them.
+check_packages() {
+	local d=$work/packages out rc
+	rm -rf "$d" && mkdir -p "$d/src"
+	(cd "$TOP" && git ls-files -z | tar --null -T - -c) | tar -x -C "$d/src" || return 1
+	if ! (cd "$d/src" && dpkg-buildpackage -us -uc -b) >"$d/build.log" 2>&1; then
+		tail -n 30 "$d/build.log"
+		return 1
+	fi
+	out=$(lintian --fail-on error,warning "$d"/*.changes 2>&1)
+	rc=$?
+	echo "$out" | grep -v '^running with root privileges is not recommended!$'
+	return $rc
 }
 
 # check_versions: VERSION holds the release (MAJOR.MINOR.PATCH); dkms.conf
-# names it, the man pages its MAJOR.MINOR. Prints each disagreement.
+# and the Debian changelog's latest entry name it, the man pages its
+# MAJOR.MINOR. Prints each disagreement.
 check_versions() {
 	local v f d
 	v=$(cat "$TOP/VERSION") || return 1
@@ -86,6 +104,8 @@ check_versions() {
 	fi
 	d=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$TOP/dkms.conf")
 	[ "$d" = "$v" ] || echo "dkms.conf: PACKAGE_VERSION '$d', VERSION $v"
+	d=$(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version) || return 1
+	[ "${d%-*}" = "$v" ] || echo "debian/changelog: version $d, VERSION $v"
 	for f in "$TOP"/man/man[0-9]/*.[0-9]; do
 		grep -q "^\.TH .* \"libmemalloc ${v%.*}\" " "$f" ||
 			echo "${f#"$TOP"/}: .TH does not name libmemalloc ${v%.*}"
