@@ -68,19 +68,28 @@ static inline int memalloc_notify_change(struct dentry *dentry,
 #define MEMALLOC_IO_URING_SHMEM_ONLY	(!MEMALLOC_KERNEL_SINCE(6, 5))
 
 /*
- * Huge pfnmap (6.12): a VM_PFNMAP vma takes 2 MiB entries from its
- * huge_fault handler, huge_fault(vmf, order), and get_user_pages() refuses
- * them cleanly. Contiguous super pages are mapped so.
- *
- * Not with 1 GiB entries, which 6.12 offers too: its mremap() looks up the
- * old PUD with pud_none_or_clear_bad(), and on x86 a leaf PUD is "bad"
- * there, so moving such a mapping clears the entry without flushing the
- * TLB, and the memory can go back while a CPU still reaches it.
+ * Huge pfnmap (6.12): a VM_PFNMAP vma takes 2 MiB and 1 GiB entries from
+ * its huge_fault handler, huge_fault(vmf, order), and get_user_pages()
+ * refuses them cleanly. Contiguous super pages are mapped so.
  */
 #ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
 #define MEMALLOC_HUGE_PFNMAP		1
 #else
 #define MEMALLOC_HUGE_PFNMAP		0
 #endif
+#ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
+#define MEMALLOC_HUGE_PFNMAP_PUD	1
+#else
+#define MEMALLOC_HUGE_PFNMAP_PUD	0
+#endif
+
+/*
+ * 6.12's mremap() looks up the old PUD with pud_none_or_clear_bad(), and
+ * on x86 a leaf PUD is "bad" there: moving a vma clears its 1 GiB entries
+ * without a TLB flush, and the memory could go back while a CPU still
+ * reaches it. mremap() calls the vm_ops' open() on the vma's copy before
+ * it moves the entries, so that open() zaps them first, properly.
+ */
+#define MEMALLOC_MREMAP_LOSES_PUDS	MEMALLOC_HUGE_PFNMAP_PUD
 
 #endif /* _MEMALLOC_COMPAT_H */

@@ -15,14 +15,14 @@
 /**
  * DOC: ioctl dispatch
  *
- * Every command is a row of memalloc_ioctl_ops: the smallest struct size it
- * accepts (the first version of its struct), the size the kernel knows, and
- * the handler. memalloc_ioctl() reads the caller's leading size field, checks
- * it against the minimum (EINVAL) and against a page (E2BIG: no caller
- * makes the kernel check a longer tail), copies the struct with
- * copy_struct_from_user() (E2BIG for a non-zero unknown tail) and hands the
- * handler a kernel copy. Handlers write their answer back with
- * memalloc_ucmd_respond().
+ * Every command is a row of memalloc_ioctl_ops, made by MEMALLOC_IOCTL_OP():
+ * the smallest struct size it accepts (the first version of its struct),
+ * the size the kernel knows, and the handler. memalloc_ioctl() reads the
+ * caller's leading size field, checks it against the minimum (EINVAL) and
+ * against a page (E2BIG: no caller makes the kernel check a longer tail),
+ * copies the struct with copy_struct_from_user() (E2BIG for a non-zero
+ * unknown tail) and hands the handler a kernel copy. Handlers write their
+ * answer back with memalloc_ucmd_respond().
  */
 
 /**
@@ -73,61 +73,37 @@ struct memalloc_ioctl_op {
 	int (*execute)(struct memalloc_ucmd *ucmd);
 };
 
+/*
+ * A row of the table: the command's number and ioctl, its handler, its
+ * struct (type) and the last field of the struct's first version.
+ */
+#define MEMALLOC_IOCTL_OP(_cmd, _ioctl, _fn, type, _last)		\
+	[_cmd] = {							\
+		.ioctl_num = _ioctl,					\
+		.min_size = offsetofend(struct type, _last),		\
+		.size = sizeof(struct type),				\
+		.execute = _fn,						\
+	}
+
 static const struct memalloc_ioctl_op memalloc_ioctl_ops[] = {
-	[MEMALLOC_CMD_VERSION] = {
-		.ioctl_num = MEMALLOC_VERSION,
-		.min_size = MEMALLOC_VERSION_SIZE_VER0,
-		.size = sizeof(struct memalloc_version),
-		.execute = memalloc_version,
-	},
-	[MEMALLOC_CMD_ALLOC] = {
-		.ioctl_num = MEMALLOC_ALLOC,
-		.min_size = offsetofend(struct memalloc_alloc, out_fd),
-		.size = sizeof(struct memalloc_alloc),
-		.execute = memalloc_ds_alloc,
-	},
-	[MEMALLOC_CMD_INFO] = {
-		.ioctl_num = MEMALLOC_INFO,
-		.min_size = offsetofend(struct memalloc_info, out_info_flags),
-		.size = sizeof(struct memalloc_info),
-		.execute = memalloc_ds_info,
-	},
-	[MEMALLOC_CMD_ALLOCATE] = {
-		.ioctl_num = MEMALLOC_ALLOCATE,
-		.min_size = offsetofend(struct memalloc_allocate, length),
-		.size = sizeof(struct memalloc_allocate),
-		.execute = memalloc_ds_allocate,
-	},
-	[MEMALLOC_CMD_PHYS] = {
-		.ioctl_num = MEMALLOC_PHYS,
-		.min_size = offsetofend(struct memalloc_phys, out_length),
-		.size = sizeof(struct memalloc_phys),
-		.execute = memalloc_ds_phys,
-	},
-	[MEMALLOC_CMD_DUP] = {
-		.ioctl_num = MEMALLOC_DUP,
-		.min_size = offsetofend(struct memalloc_dup, out_fd),
-		.size = sizeof(struct memalloc_dup),
-		.execute = memalloc_ds_dup,
-	},
-	[MEMALLOC_CMD_FREE] = {
-		.ioctl_num = MEMALLOC_FREE,
-		.min_size = offsetofend(struct memalloc_free, fd),
-		.size = sizeof(struct memalloc_free),
-		.execute = memalloc_ds_free,
-	},
-	[MEMALLOC_CMD_CLEAR] = {
-		.ioctl_num = MEMALLOC_CLEAR,
-		.min_size = offsetofend(struct memalloc_clear, length),
-		.size = sizeof(struct memalloc_clear),
-		.execute = memalloc_ds_clear,
-	},
-	[MEMALLOC_CMD_COPY_IN] = {
-		.ioctl_num = MEMALLOC_COPY_IN,
-		.min_size = offsetofend(struct memalloc_copy_in, length),
-		.size = sizeof(struct memalloc_copy_in),
-		.execute = memalloc_ds_copy_in,
-	},
+	MEMALLOC_IOCTL_OP(MEMALLOC_CMD_VERSION, MEMALLOC_VERSION, memalloc_version,
+			  memalloc_version, out_page_sizes),
+	MEMALLOC_IOCTL_OP(MEMALLOC_CMD_ALLOC, MEMALLOC_ALLOC, memalloc_ds_alloc,
+			  memalloc_alloc, out_fd),
+	MEMALLOC_IOCTL_OP(MEMALLOC_CMD_INFO, MEMALLOC_INFO, memalloc_ds_info,
+			  memalloc_info, out_info_flags),
+	MEMALLOC_IOCTL_OP(MEMALLOC_CMD_ALLOCATE, MEMALLOC_ALLOCATE, memalloc_ds_allocate,
+			  memalloc_allocate, length),
+	MEMALLOC_IOCTL_OP(MEMALLOC_CMD_PHYS, MEMALLOC_PHYS, memalloc_ds_phys,
+			  memalloc_phys, out_length),
+	MEMALLOC_IOCTL_OP(MEMALLOC_CMD_DUP, MEMALLOC_DUP, memalloc_ds_dup,
+			  memalloc_dup, out_fd),
+	MEMALLOC_IOCTL_OP(MEMALLOC_CMD_FREE, MEMALLOC_FREE, memalloc_ds_free,
+			  memalloc_free, fd),
+	MEMALLOC_IOCTL_OP(MEMALLOC_CMD_CLEAR, MEMALLOC_CLEAR, memalloc_ds_clear,
+			  memalloc_clear, length),
+	MEMALLOC_IOCTL_OP(MEMALLOC_CMD_COPY_IN, MEMALLOC_COPY_IN, memalloc_ds_copy_in,
+			  memalloc_copy_in, length),
 };
 
 static long memalloc_ioctl(struct file *file, unsigned int cmd,
@@ -180,6 +156,7 @@ static int __init memalloc_init(void)
 	int ret;
 
 	BUILD_BUG_ON(sizeof(struct memalloc_version) != 48);
+	/* The table's first version of MEMALLOC_VERSION is the UAPI's. */
 	BUILD_BUG_ON(offsetofend(struct memalloc_version, out_page_sizes) !=
 		     MEMALLOC_VERSION_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct memalloc_alloc) != 32);
@@ -213,3 +190,6 @@ module_exit(memalloc_exit);
 
 MODULE_DESCRIPTION("Memory allocator handing out dataspaces as dma-buf fds");
 MODULE_LICENSE("GPL");
+#ifdef MEMALLOC_VERSION_STRING
+MODULE_VERSION(MEMALLOC_VERSION_STRING);
+#endif

@@ -15,12 +15,74 @@ struct dma_buf;
 struct file;
 struct inode;
 struct mem_cgroup;
+struct memalloc_ds;
+struct memalloc_handle;
+struct page;
+struct vm_area_struct;
 
 /* Fail a charge over the memory cgroup's limit, do not OOM-kill. */
 #define MEMALLOC_POPULATE_GFP (GFP_HIGHUSER_MOVABLE | __GFP_RETRY_MAYFAIL | \
 			       __GFP_NOWARN)
 /* The module's own objects: ENOMEM at a limit too, never the OOM killer. */
 #define MEMALLOC_OBJ_GFP (GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+/*
+ * The eager backings' pages: zeroed, charged to the caller's memory cgroup,
+ * ENOMEM above its limit, not the OOM killer.
+ */
+#define MEMALLOC_LOW_ORDER_GFP (GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT | \
+				__GFP_NOWARN | __GFP_RETRY_MAYFAIL)
+/* Pages a loop handles at once, between reschedules. */
+#define MEMALLOC_FAULT_BATCH	512UL
+
+/**
+ * struct memalloc_backing - where one kind of dataspace keeps its memory
+ * @name: the backing's name
+ * @eager: holds every page from MEMALLOC_ALLOC on, in @ds->pages
+ * @init: make what the memory lives in, before the dataspace's first
+ *        handle exists; or NULL
+ * @alloc: take the memory, after the first handle exists (the kernel's
+ *         objects first: see memalloc_ds_alloc()); or NULL
+ * @release: give the memory and its charges back: at revocation (under
+ *           ds->lock held for writing) and when the dataspace goes, also
+ *           after a failed @alloc; a second call does nothing
+ * @revoke: at revocation, after @release and outside ds->lock, make what
+ *          is left unreachable (mappings zapped, faults SIGBUS); or NULL
+ * @destroy: free what @init made; or NULL
+ * @mmap: set up a CPU mapping (called without ds->lock, which it takes)
+ * @page: page @index with a reference of the caller's, allocated (zeroed)
+ *        and charged to the caller if absent; under ds->lock for reading
+ * @read: copy @n bytes at @offset, within one page, to @buf; absent
+ *        pages read as zero and stay absent; under ds->lock for reading
+ * @punch: give back the whole pages of a range, zeroing it at its edges;
+ *         outside ds->lock; NULL: the range is zeroed in place
+ * @resident: the bytes of memory it holds now
+ * @phys: the physical address of @offset and the bytes contiguous from
+ *        there, up to the end; NULL where memory has no fixed address
+ *
+ * Every operation but @release, @revoke and @destroy runs on a live
+ * dataspace only, under ds->lock for reading unless told otherwise.
+ */
+struct memalloc_backing {
+	const char *name;
+	bool eager;
+	int (*init)(struct memalloc_ds *ds);
+	int (*alloc)(struct memalloc_ds *ds);
+	void (*release)(struct memalloc_ds *ds);
+	void (*revoke)(struct memalloc_ds *ds);
+	void (*destroy)(struct memalloc_ds *ds);
+	int (*mmap)(struct memalloc_handle *h, struct vm_area_struct *vma);
+	struct page *(*page)(struct memalloc_ds *ds, pgoff_t index);
+	int (*read)(struct memalloc_ds *ds, u64 offset, void *buf, unsigned int n);
+	int (*punch)(struct memalloc_ds *ds, u64 offset, u64 len);
+	u64 (*resident)(struct memalloc_ds *ds);
+	void (*phys)(struct memalloc_ds *ds, u64 offset, u64 *addr, u64 *len);
+};
+
+/* The backings, one file each. */
+extern const struct memalloc_backing memalloc_shmem_backing;
+extern const struct memalloc_backing memalloc_shmem_pinned_backing;
+extern const struct memalloc_backing memalloc_pages_backing;
+extern const struct memalloc_backing memalloc_contig_backing;
 
 /**
  * struct memalloc_ucmd - one ioctl call, as the handlers see it
@@ -44,13 +106,14 @@ struct memalloc_ucmd {
  * @clear_lock: keeps hole punching and device attachments apart
  * @dead: revoked by MEMALLOC_FREE: no memory, every operation is ENODEV
  * @attachments: the device attachments of all its handles
+ * @backing: where its memory lives, chosen by its flags
  * @inode: its inode on memalloc's pseudo file system, whose mapping every
  *         handle's file uses: block-backed mappings of all handles are
  *         on it, and revocation zaps them there
  * @memcg: the memory cgroup it was allocated from, which pays for lazy
  *         pages populated for a device
- * @shmem: the paged backing (lazy dataspaces), or NULL
- * @pages: the block backing (PINNED, CONTINUOUS), one entry a page, or NULL
+ * @shmem: the shmem file of lazy and PINNED SUPER_PAGES dataspaces
+ * @pages: every page of an eager dataspace, once taken
  * @npages: the pages handed out: the byte size rounded up to (super)pages
  * @size: the exact byte size asked for
  * @flags: the MEMALLOC_* flags it was made with, caching attribute included
@@ -68,6 +131,7 @@ struct memalloc_ds {
 	struct rw_semaphore clear_lock;
 	bool dead;
 	unsigned int attachments;
+	const struct memalloc_backing *backing;
 	struct inode *inode;
 	struct mem_cgroup *memcg;
 	struct file *shmem;
@@ -98,31 +162,59 @@ struct memalloc_handle {
 	bool writable;
 };
 
+/* main.c */
 int memalloc_ucmd_respond(struct memalloc_ucmd *ucmd, size_t len);
-unsigned int memalloc_ds_page_shift(const struct memalloc_ds *ds);
 
-int memalloc_block_alloc(struct memalloc_ds *ds, unsigned int align);
-void memalloc_block_free(struct memalloc_ds *ds);
-
+/* dataspace.c: dataspaces and their lifetime */
 u32 memalloc_alloc_flags(void);
 void memalloc_version_facts(struct memalloc_version *cmd);
+unsigned int memalloc_ds_page_shift(const struct memalloc_ds *ds);
+int memalloc_ds_lock_live(struct memalloc_ds *ds);
+void memalloc_ds_put(struct memalloc_ds *ds);
 int memalloc_ds_alloc(struct memalloc_ucmd *ucmd);
 int memalloc_ds_dup(struct memalloc_ucmd *ucmd);
 int memalloc_ds_free(struct memalloc_ucmd *ucmd);
+int memalloc_ds_init(void);
+void memalloc_ds_exit(void);
+
+/* dmabuf.c: handles, each a dma-buf */
+struct dma_buf *memalloc_handle_new(struct memalloc_ds *ds, bool writable);
 struct memalloc_handle *memalloc_handle_get(int fd);
 void memalloc_handle_put(struct memalloc_handle *h);
 struct memalloc_handle *memalloc_handle_get_live(int fd);
 void memalloc_handle_put_live(struct memalloc_handle *h);
 bool memalloc_handle_writable(const struct memalloc_handle *h);
-int memalloc_ds_lock_live(struct memalloc_ds *ds);
+struct memalloc_handle *memalloc_vma_handle(struct vm_area_struct *vma);
+bool memalloc_vma_thp_disabled(struct vm_area_struct *vma);
 
-struct page *memalloc_shmem_page(struct memalloc_ds *ds, pgoff_t index);
+/* ops.c: the commands on a dataspace */
 int memalloc_ds_info(struct memalloc_ucmd *ucmd);
 int memalloc_ds_allocate(struct memalloc_ucmd *ucmd);
 int memalloc_ds_phys(struct memalloc_ucmd *ucmd);
 int memalloc_ds_clear(struct memalloc_ucmd *ucmd);
 int memalloc_ds_copy_in(struct memalloc_ucmd *ucmd);
-int memalloc_ds_init(void);
-void memalloc_ds_exit(void);
+
+/* block.c: what the eager backings share */
+int memalloc_block_prepare(struct memalloc_ds *ds);
+void memalloc_block_take(struct memalloc_ds *ds, pgoff_t first,
+			 struct page *page, unsigned int order);
+int memalloc_block_set_caching(struct memalloc_ds *ds);
+void memalloc_block_release(struct memalloc_ds *ds);
+int memalloc_block_mmap(struct memalloc_handle *h, struct vm_area_struct *vma);
+struct page *memalloc_block_page(struct memalloc_ds *ds, pgoff_t index);
+int memalloc_block_read(struct memalloc_ds *ds, u64 offset, void *buf,
+			unsigned int n);
+u64 memalloc_block_resident(struct memalloc_ds *ds);
+void memalloc_block_phys(struct memalloc_ds *ds, u64 offset, u64 *addr,
+			 u64 *len);
+
+/* shmem.c: the tmpfs mounts, and what both shmem backings share */
+int memalloc_shmem_init(void);
+void memalloc_shmem_exit(void);
+bool memalloc_shmem_has_huge(void);
+int memalloc_shmem_file(struct memalloc_ds *ds);
+int memalloc_shmem_mmap(struct memalloc_handle *h, struct vm_area_struct *vma);
+void memalloc_shmem_revoke(struct memalloc_ds *ds);
+void memalloc_shmem_destroy(struct memalloc_ds *ds);
 
 #endif /* _MEMALLOC_H */

@@ -6,13 +6,11 @@
 
 #include <linux/capability.h>
 #include <linux/dma-buf.h>
-#include <linux/falloc.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/sched/signal.h>
-#include <linux/shmem_fs.h>
 #include <linux/sizes.h>
 
 #include "memalloc.h"
@@ -21,59 +19,17 @@
  * DOC: dataspace operations
  *
  * Each command names the dataspace by a handle's fd and works under the
- * dataspace's lock held for reading, so that revocation waits for it. The
- * memory of a lazy dataspace is reached through its shmem file: pages are
- * allocated where written and charged to the caller's memory cgroup, and
- * read as zero where absent without being allocated. Eager dataspaces are
- * reached through their pages.
+ * dataspace's lock held for reading, so that revocation waits for it, and
+ * reaches the memory through the dataspace's backing: pages written are
+ * allocated and charged to the caller's memory cgroup where absent; pages
+ * read stay absent, reading as zero.
  */
-
-/**
- * memalloc_shmem_page() - a page of a lazy dataspace, taken if absent
- * @ds: the dataspace
- * @index: the page's index
- *
- * A new page is zeroed and charged to the caller's memory cgroup (or the
- * one set_active_memcg() chose), and fails with ENOMEM over its limit, not
- * the OOM killer. The page is dirty, as shmem_fallocate() leaves
- * the pages it allocates: reclaim swaps it out then, where it would drop a
- * clean one (and devices may write it).
- *
- * Context: process context; sleeps.
- * Return: the page with a reference, or an ERR_PTR().
- */
-struct page *memalloc_shmem_page(struct memalloc_ds *ds, pgoff_t index)
-{
-	struct page *page;
-
-	page = shmem_read_mapping_page_gfp(ds->shmem->f_mapping, index,
-					   MEMALLOC_POPULATE_GFP);
-	/* shmem's ENOSPC is the machine's commit limit: out of memory. */
-	if (PTR_ERR(page) == -ENOSPC)
-		return ERR_PTR(-ENOMEM);
-	if (!IS_ERR(page))
-		set_page_dirty(page);
-	return page;
-}
 
 /* Page @index of @ds with a reference, taken (zeroed) if absent. */
 static struct page *memalloc_ds_page(struct memalloc_ds *ds, pgoff_t index)
 {
 	lockdep_assert_held(&ds->lock);
-	if (ds->pages) {
-		get_page(ds->pages[index]);
-		return ds->pages[index];
-	}
-	return memalloc_shmem_page(ds, index);
-}
-
-static u64 memalloc_ds_resident(struct memalloc_ds *ds)
-{
-	/* Block-backed and pinned dataspaces hold all their pages. */
-	if (ds->pages)
-		return (u64)ds->npages << PAGE_SHIFT;
-	/* The page cache's own count: pages swapped out are not in it. */
-	return (u64)READ_ONCE(ds->shmem->f_mapping->nrpages) << PAGE_SHIFT;
+	return ds->backing->page(ds, index);
 }
 
 /**
@@ -95,7 +51,7 @@ int memalloc_ds_info(struct memalloc_ucmd *ucmd)
 	ds = h->ds;
 	cmd->out_length = ds->size;
 	cmd->out_mappable = (u64)ds->npages << PAGE_SHIFT;
-	cmd->out_resident = memalloc_ds_resident(ds);
+	cmd->out_resident = ds->backing->resident(ds);
 	cmd->out_flags = ds->flags;
 	cmd->out_rights = MEMALLOC_RIGHT_R;
 	if (memalloc_handle_writable(h))
@@ -134,7 +90,7 @@ int memalloc_ds_allocate(struct memalloc_ucmd *ucmd)
 		goto out;
 	}
 	/* Eager dataspaces hold all their pages already. */
-	if (!cmd->length || ds->pages)
+	if (!cmd->length || ds->backing->eager)
 		goto out;
 	last = (end - 1) >> PAGE_SHIFT;
 	for (i = cmd->offset >> PAGE_SHIFT; i <= last; i++) {
@@ -167,7 +123,6 @@ int memalloc_ds_phys(struct memalloc_ucmd *ucmd)
 	struct memalloc_phys *cmd = ucmd->cmd;
 	struct memalloc_handle *h;
 	struct memalloc_ds *ds;
-	pgoff_t first, i;
 	int ret = 0;
 
 	/* Before anything else: physical addresses are for the admin only. */
@@ -177,47 +132,16 @@ int memalloc_ds_phys(struct memalloc_ucmd *ucmd)
 	if (IS_ERR(h))
 		return PTR_ERR(h);
 	ds = h->ds;
-	if (!ds->pages) {
+	if (!ds->backing->phys)
 		ret = -EINVAL;
-		goto out;
-	}
-	if (cmd->offset >= ds->size) {
+	else if (cmd->offset >= ds->size)
 		ret = -ERANGE;
-		goto out;
-	}
-	first = cmd->offset >> PAGE_SHIFT;
-	for (i = first + 1; i < ds->npages; i++) {
-		if (page_to_pfn(ds->pages[i]) != page_to_pfn(ds->pages[first]) + i - first)
-			break;
-		if (!(i % SZ_32K))
-			cond_resched();
-	}
-	cmd->out_addr = page_to_phys(ds->pages[first]) + offset_in_page(cmd->offset);
-	cmd->out_length = min_t(u64, (u64)i << PAGE_SHIFT, ds->size) - cmd->offset;
-out:
+	else
+		ds->backing->phys(ds, cmd->offset, &cmd->out_addr, &cmd->out_length);
 	memalloc_handle_put_live(h);
 	if (!ret)
 		ret = memalloc_ucmd_respond(ucmd, sizeof(*cmd));
 	return ret;
-}
-
-/* Read @n bytes at @offset of @ds, within one page, into @buf. */
-static int memalloc_read_chunk(struct memalloc_ds *ds, u64 offset, void *buf,
-			       unsigned int n)
-{
-	loff_t pos = offset;
-	ssize_t done;
-
-	if (ds->pages) {
-		memcpy_from_page(buf, ds->pages[offset >> PAGE_SHIFT],
-				 offset_in_page(offset), n);
-		return 0;
-	}
-	/* Holes read as zero, and stay holes. */
-	done = kernel_read(ds->shmem, buf, n, &pos);
-	if (done < 0)
-		return done;
-	return done == n ? 0 : -EIO;
 }
 
 /* Write @n bytes from @buf (zeroes if NULL) to @offset of @ds, within one page. */
@@ -260,8 +184,9 @@ static int memalloc_zero_range(struct memalloc_ds *ds, u64 offset, u64 len)
  * memalloc_ds_clear() - MEMALLOC_CLEAR: zero a range
  * @ucmd: the call, holding a struct memalloc_clear
  *
- * A lazy dataspace's whole pages in the range are punched out of its shmem
- * file, which zeroes the partial pages at the edges and unmaps the rest;
+ * A lazy dataspace's whole pages in the range are punched out (its
+ * backing's punch), which zeroes the partial pages at the edges and unmaps
+ * the rest;
  * while a device holds an attachment, whose pages a punch would take from
  * under it, the range is zeroed in place instead, as in an eager one.
  *
@@ -295,7 +220,7 @@ int memalloc_ds_clear(struct memalloc_ucmd *ucmd)
 		goto out;
 	len = min(cmd->length, mappable - cmd->offset);
 	/* Lazy memory is punched out, eager or attached memory zeroed in place. */
-	punch = !ds->pages && !ds->attachments;
+	punch = ds->backing->punch && !ds->attachments;
 	if (len && !punch)
 		ret = memalloc_zero_range(ds, cmd->offset, len);
 out:
@@ -306,8 +231,7 @@ out:
 	 * to nothing, where a hole changes nothing.
 	 */
 	if (!ret && len && punch)
-		ret = vfs_fallocate(ds->shmem, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-				    cmd->offset, len);
+		ret = ds->backing->punch(ds, cmd->offset, len);
 out_unlock_clear:
 	up_read(&ds->clear_lock);
 	memalloc_handle_put(h);
@@ -342,7 +266,7 @@ static int memalloc_copy(struct memalloc_ds *dst, u64 dst_off,
 		n = min3(len, (u64)d_room, (u64)s_room);
 		d = backward ? dst_off + len - n : dst_off;
 		s = backward ? src_off + len - n : src_off;
-		ret = memalloc_read_chunk(src, s, buf, n);
+		ret = src->backing->read(src, s, buf, n);
 		if (!ret)
 			ret = memalloc_write_chunk(dst, d, buf, n);
 		if (ret)
