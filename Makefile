@@ -58,7 +58,8 @@ soak:
 demo:
 	testbed/demo.sh
 
-# Benchmarks against the peers in guests; results in bench/results/.
+# Benchmarks against the peers in guests; results in bench/results/ and
+# bench/RESULTS.md.
 bench:
 	testbed/bench.sh
 
