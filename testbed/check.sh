@@ -123,7 +123,8 @@ check_install() {
 		include/memalloc/linux-memalloc.h \
 		include/l4re/c/mem_alloc.h include/l4re/c/dataspace.h \
 		include/l4re/c/util/cap_alloc.h bin/memalloc share/man/man1/memalloc.1 \
-		share/man/man3/memalloc_ds_map.3 share/man/man3/l4re_ma_alloc.3; do
+		share/man/man3/memalloc_ds_map.3 share/man/man3/l4re_ma_alloc.3 \
+		share/man/man4/memalloc.4 share/man/man7/memalloc.7; do
 		[ -e "$d/usr/$f" ] || { echo "not installed: /usr/$f"; return 1; }
 	done
 	PKG_CONFIG_LIBDIR=$d/usr/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$d \
