@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -131,25 +132,36 @@ MEMALLOC_EXPORT uint64_t memalloc_ds_size(const struct memalloc_ds *ds)
 	return ds->size;
 }
 
+/* The size of struct memalloc_ds_info's first version, the least a caller may pass. */
+#define DS_INFO_SIZE_VER0 56
+_Static_assert(sizeof(struct memalloc_ds_info) >= DS_INFO_SIZE_VER0,
+	       "struct memalloc_ds_info only grows");
+
 MEMALLOC_EXPORT int memalloc_ds_info(struct memalloc_ds *ds,
 				     struct memalloc_ds_info *info)
 {
+	struct memalloc_ds_info out;
 	struct memalloc_info i;
-	int ret = memalloc_fd_info(ds->ma, ds->fd, &i);
+	int ret;
 
+	if (info->size < DS_INFO_SIZE_VER0)
+		return -EINVAL;
+	ret = memalloc_fd_info(ds->ma, ds->fd, &i);
 	if (ret)
 		return ret;
-	*info = (struct memalloc_ds_info){
-		.size = i.out_length,
-		.mappable = i.out_mappable,
-		.resident = i.out_resident,
-		.flags = i.out_flags,
-		.rights = i.out_rights,
-		.caching = i.out_caching,
-		.page_shift = i.out_page_shift,
-		.align = i.out_align,
-		.contiguous = i.out_info_flags & MEMALLOC_INFO_CONTIGUOUS,
-	};
+	/* Padding too is zero, in what the caller gets. */
+	memset(&out, 0, sizeof(out));
+	out.size = info->size < sizeof(out) ? info->size : sizeof(out);
+	out.flags = i.out_flags;
+	out.length = i.out_length;
+	out.mappable = i.out_mappable;
+	out.resident = i.out_resident;
+	out.rights = i.out_rights;
+	out.caching = i.out_caching;
+	out.page_shift = i.out_page_shift;
+	out.align = i.out_align;
+	out.contiguous = i.out_info_flags & MEMALLOC_INFO_CONTIGUOUS;
+	memcpy(info, &out, out.size);
 	return 0;
 }
 

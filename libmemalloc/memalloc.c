@@ -188,9 +188,9 @@ MEMALLOC_EXPORT const char *memalloc_strerror(int err)
 		       "CAP_SYS_MODULE (as root: memalloc load), physical "
 		       "addresses need CAP_SYS_ADMIN";
 	case EACCES:
-		return "access denied: /dev/memalloc is mode 0600 (ask the "
-		       "administrator for a group or udev rule), or the "
-		       "dataspace handle is read-only";
+		return "access denied: /dev/memalloc is for root and the "
+		       "memalloc group (ask the administrator to add you to "
+		       "it), or the dataspace handle is read-only";
 	case ENOMEM:
 		return "out of memory: no such block free, or over "
 		       "RLIMIT_MEMLOCK (ulimit -l) or the memory cgroup's limit";
@@ -206,4 +206,9 @@ MEMALLOC_EXPORT const char *memalloc_strerror(int err)
 	default:
 		return strerror(-err);
 	}
+}
+
+MEMALLOC_EXPORT const char *memalloc_version_string(void)
+{
+	return MEMALLOC_LIB_VERSION_STRING;
 }

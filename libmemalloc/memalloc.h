@@ -21,7 +21,10 @@
  * - Every fd the library makes is O_CLOEXEC.
  *
  * API version 1 (MEMALLOC_LIB_API_VERSION); the ABI is the SONAME
- * libmemalloc.so.1 and its symbol versions (LIBMEMALLOC_1.0, ...).
+ * libmemalloc.so.1 and its symbol versions (LIBMEMALLOC_1.0, ...). The
+ * release is MEMALLOC_LIB_VERSION_MAJOR, _MINOR and _PATCH (from
+ * <memalloc/version.h>) at build time, memalloc_version_string() at run
+ * time.
  */
 #ifndef MEMALLOC_LIB_H
 #define MEMALLOC_LIB_H
@@ -30,7 +33,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <linux/memalloc.h>	/* MEMALLOC_CONTINUOUS, ... */
+/*
+ * The ioctl ABI, uapi/linux/memalloc.h in the source tree, which the module
+ * and the selftests include as <linux/memalloc.h>. It is installed as
+ * <memalloc/linux-memalloc.h>, since <linux/...> belongs to the kernel's
+ * headers; in the tree, libmemalloc/memalloc/ holds a link to it, and the
+ * generated version.h, as they are installed.
+ */
+#include <memalloc/version.h>		/* MEMALLOC_LIB_VERSION_MAJOR, ... */
+#include <memalloc/linux-memalloc.h>	/* MEMALLOC_CONTINUOUS, ... */
 #include <linux/dma-buf.h>	/* DMA_BUF_SYNC_* for memalloc_ds_sync() */
 
 #ifdef __cplusplus
@@ -62,12 +73,18 @@ struct memalloc_features {
 	uint32_t pud_kinds;	/* kinds mapped with 1 GiB entries */
 };
 
-/** What a dataspace is and holds, through one handle (MEMALLOC_INFO). */
+/**
+ * What a dataspace is and holds, through one handle (MEMALLOC_INFO). The
+ * caller sets @size to sizeof(struct memalloc_ds_info); fields past it are
+ * left alone, so the struct can grow. Its first version is 56 bytes, tail
+ * padding included: fields added later start at offset 56, never inside it.
+ */
 struct memalloc_ds_info {
-	uint64_t size;		/* the exact byte size */
-	uint64_t mappable;	/* the size rounded up to backing pages */
-	uint64_t resident;	/* the bytes of memory it holds now */
+	uint32_t size;		/* sizeof(struct memalloc_ds_info), by the caller */
 	uint32_t flags;		/* the MEMALLOC_* flags it was made with */
+	uint64_t length;	/* the exact byte size */
+	uint64_t mappable;	/* the length rounded up to backing pages */
+	uint64_t resident;	/* the bytes of memory it holds now */
 	uint32_t rights;	/* MEMALLOC_RIGHT_R, and _W unless read-only */
 	uint32_t caching;	/* of this handle's mappings: MEMALLOC_CACHED, ... */
 	uint32_t page_shift;	/* log2 of the backing page size */
@@ -86,6 +103,7 @@ int memalloc_alloc_fd(struct memalloc *ma, uint64_t size, unsigned int flags,
 		      unsigned int align);
 int memalloc_free(struct memalloc *ma, struct memalloc_ds *ds);
 const char *memalloc_strerror(int err);
+const char *memalloc_version_string(void);
 
 /* Since 1.0: dataspaces. */
 int memalloc_ds_import(struct memalloc *ma, int fd, struct memalloc_ds **ds);

@@ -252,7 +252,7 @@ static int memalloc_check_alloc(struct memalloc_alloc *cmd, u64 *rounded)
 		return -EOPNOTSUPP;
 	/*
 	 * A block the module owns is mapped with huge entries only by pfn,
-	 * where the kernel lets a driver's vma have them (see the README).
+	 * where the kernel lets a driver's vma have them (see memalloc(7)).
 	 */
 	if (cmd->flags & MEMALLOC_SUPER_PAGES && cmd->flags & MEMALLOC_CONTINUOUS &&
 	    !MEMALLOC_HUGE_PFNMAP)

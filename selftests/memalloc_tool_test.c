@@ -242,6 +242,23 @@ TEST(help_exits_0_with_usage)
 	}
 }
 
+TEST(version_names_the_release)
+{
+	char line[64];
+	struct run r;
+
+	snprintf(line, sizeof(line), "memalloc %s\nlibmemalloc %s\n",
+		 MEMALLOC_LIB_VERSION_STRING, memalloc_version_string());
+	ASSERT_RAN(RUN(&r, "--version"));
+	EXPECT_EXIT(0, &r);
+	EXPECT_STREQ(line, r.out) {
+		LOG_RUN(&r);
+	}
+	EXPECT_EQ(0u, r.err_len) {
+		LOG_RUN(&r);
+	}
+}
+
 /* Usage errors: exit 2, one line naming the problem, then the usage, on stderr only. */
 FIXTURE(usage) {
 	struct run r;

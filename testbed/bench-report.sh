@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Turn bench/results/<kernel>.csv into bench/results/table.txt (printed too),
-# bench/results/ratios.png, and the README's benchmark section.
+# bench/results/ratios.png, and the generated part of bench/RESULTS.md
+# (between its markers; the notes outside them are kept).
 # Usage: bench-report.sh ACCEL KERNEL...
 set -eo pipefail
 . "$(dirname "$0")/common.sh"
@@ -74,12 +75,43 @@ done
 } | gnuplot
 for k in "$@"; do rm -f "$results/ratios-$k.dat"; done
 
-# The README's section, between its markers.
-readme=$TOP/README
-if grep -q '^-- benchmark results begin --$' "$readme"; then
-	awk -v t="$table" '/^-- benchmark results begin --$/ {
-			print; print ""; while ((getline l < t) > 0) print "    " l; print ""
-			print "    (plot: bench/results/ratios.png)"; skip = 1; next }
-		/^-- benchmark results end --$/ { skip = 0 }
-		!skip' "$readme" >"$readme.new" && mv "$readme.new" "$readme"
+# bench/RESULTS.md: the part between its markers is this run's; the notes
+# around it are written by hand and kept. Made with the markers if absent.
+out=$TOP/bench/RESULTS.md
+begin='<!-- make bench writes from here to the end marker; edit outside it -->'
+end='<!-- end of what make bench writes -->'
+part=$(mktemp)
+kernels=
+for k in "$@"; do
+	case $k in
+	stock) kernels="$kernels, stock (Debian $STOCK_RELEASE)" ;;
+	*) kernels="$kernels, $k" ;;
+	esac
+done
+{
+	echo "$begin"
+	echo
+	echo "Written by \`make bench\` on $(date -u +%Y-%m-%d), on the kernels ${kernels#, }."
+	echo
+	sed 's/^/    /; s/^ *$//' "$table"
+	echo
+	echo "Plot: [results/ratios.png](results/ratios.png); the figures: results/KERNEL.csv."
+	echo
+	echo "$end"
+} >"$part"
+if [ -f "$out" ] && grep -qxF "$begin" "$out" && grep -qxF "$end" "$out"; then
+	awk -v part="$part" -v b="$begin" -v e="$end" '
+		$0 == b { while ((getline l < part) > 0) print l; skip = 1; next }
+		$0 == e { skip = 0; next }
+		!skip' "$out" >"$out.new"
+else
+	{
+		echo "# memalloc benchmark results"
+		echo
+		echo "\`make bench\` (testbed/bench.sh) writes this file; see CONTRIBUTING.md."
+		echo
+		cat "$part"
+	} >"$out.new"
 fi
+mv "$out.new" "$out"
+rm -f "$part"

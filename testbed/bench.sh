@@ -4,7 +4,7 @@
 # heaps) and Debian's stock kernel, each in a guest of 4 GiB and 2 vCPUs,
 # run bench/memalloc_bench there, and write what it measured under
 # bench/results/: a CSV per kernel, a table (also on the terminal and in
-# the README) and a PNG plot of the ratios. Usage:
+# bench/RESULTS.md) and a PNG plot of the ratios. Usage:
 #   bench.sh [perf] [perf-noinit] [stock]
 # BENCH_CASES="7" runs only those cases of bench/memalloc_bench.c.
 # perf-noinit is the benchmark kernel booted with init_on_alloc=0, which

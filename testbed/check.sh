@@ -53,7 +53,7 @@ run_static() {
 	for series in $SERIES; do
 		rel=$(release_of "$series")
 		s=$(src_dir "$series") || return 1
-		rm -rf "$b" && mkdir -p "$b" && cp -a "$TOP/Kbuild" "$TOP/module" "$TOP/uapi" "$b/"
+		rm -rf "$b" && mkdir -p "$b" && cp -a "$TOP/Kbuild" "$TOP/VERSION" "$TOP/module" "$TOP/uapi" "$b/"
 		gate "$series: sparse W=1 C=2 -Werror" quiet_make -C "/lib/modules/$rel/build" \
 			M="$b" W=1 C=2 KCFLAGS=-Werror
 		# An out-of-tree module builds for several releases: LINUX_VERSION_CODE
@@ -72,6 +72,44 @@ run_static() {
 		make -s -C '$TOP/examples' LIBMEMALLOC=tree"
 	gate "man pages: groff -ww" make -s -C "$TOP/man" check
 	gate "make install DESTDIR= PREFIX=, then build against it" check_install "$b/destdir"
+	gate "one release: VERSION and what names it agree" check_versions
+	gate "Debian packages build, lintian finds no error or warning" check_packages
+}
+
+# check_packages: dpkg-buildpackage turns a copy of the tree's files into
+# the packages, in the work directory; lintian checks them.
+check_packages() {
+	local d=$work/packages out rc
+	rm -rf "$d" && mkdir -p "$d/src"
+	(cd "$TOP" && git ls-files -z | tar --null -T - -c) | tar -x -C "$d/src" || return 1
+	if ! (cd "$d/src" && dpkg-buildpackage -us -uc -b) >"$d/build.log" 2>&1; then
+		tail -n 30 "$d/build.log"
+		return 1
+	fi
+	out=$(lintian --fail-on error,warning "$d"/*.changes 2>&1)
+	rc=$?
+	echo "$out" | grep -v '^running with root privileges is not recommended!$'
+	return $rc
+}
+
+# check_versions: VERSION holds the release (MAJOR.MINOR.PATCH); dkms.conf
+# and the Debian changelog's latest entry name it, the man pages its
+# MAJOR.MINOR. Prints each disagreement.
+check_versions() {
+	local v f d
+	v=$(cat "$TOP/VERSION") || return 1
+	if ! [[ $v =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
+		echo "VERSION: '$v' is not MAJOR.MINOR.PATCH"
+		return 1
+	fi
+	d=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$TOP/dkms.conf")
+	[ "$d" = "$v" ] || echo "dkms.conf: PACKAGE_VERSION '$d', VERSION $v"
+	d=$(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version) || return 1
+	[ "${d%-*}" = "$v" ] || echo "debian/changelog: version $d, VERSION $v"
+	for f in "$TOP"/man/man[0-9]/*.[0-9]; do
+		grep -q "^\.TH .* \"libmemalloc ${v%.*}\" " "$f" ||
+			echo "${f#"$TOP"/}: .TH does not name libmemalloc ${v%.*}"
+	done
 }
 
 # check_install DIR: install into DIR with PREFIX=/usr, then build the
@@ -81,10 +119,12 @@ check_install() {
 	rm -rf "$d"
 	make -s -C "$TOP" install DESTDIR="$d" PREFIX=/usr >/dev/null || return 1
 	for f in lib/libmemalloc.so.1 lib/libmemalloc.so lib/libmemalloc.a \
-		lib/pkgconfig/libmemalloc.pc include/memalloc.h include/linux/memalloc.h \
+		lib/pkgconfig/libmemalloc.pc include/memalloc.h include/memalloc/version.h \
+		include/memalloc/linux-memalloc.h \
 		include/l4re/c/mem_alloc.h include/l4re/c/dataspace.h \
 		include/l4re/c/util/cap_alloc.h bin/memalloc share/man/man1/memalloc.1 \
-		share/man/man3/memalloc_ds_map.3 share/man/man3/l4re_ma_alloc.3; do
+		share/man/man3/memalloc_ds_map.3 share/man/man3/l4re_ma_alloc.3 \
+		share/man/man4/memalloc.4 share/man/man7/memalloc.7; do
 		[ -e "$d/usr/$f" ] || { echo "not installed: /usr/$f"; return 1; }
 	done
 	PKG_CONFIG_LIBDIR=$d/usr/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$d \

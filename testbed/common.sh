@@ -66,7 +66,7 @@ src_dir() {
 build_module() {
 	local kdir=$1 dir=$2
 	rm -rf "$dir" && mkdir -p "$dir"
-	cp -a "$TOP/Kbuild" "$TOP/module" "$TOP/uapi" "$dir/"
+	cp -a "$TOP/Kbuild" "$TOP/VERSION" "$TOP/module" "$TOP/uapi" "$dir/"
 	make -s -C "$kdir" M="$dir" >"$dir/build.log" 2>&1 ||
 		{ cat "$dir/build.log" >&2; return 1; }
 	echo "$dir/module/memalloc.ko"

@@ -7,6 +7,7 @@
  *                       [--write-combine|--uncached] [--align N] [--hold]
  *   memalloc load [MODULE.ko]
  *   memalloc unload
+ *   memalloc --version
  *
  * Exit status: 0 done, 1 the operation failed, 2 a usage error.
  */
@@ -66,6 +67,7 @@ static void usage(FILE *f)
 	      "  load [MODULE.ko]     load the module: by name as modprobe would, or the file\n"
 	      "  unload               unload the module\n"
 	      "  help                 this text (as does --help after any command)\n"
+	      "  --version            the release of the tool and of the library\n"
 	      "\n"
 	      "SIZE is in bytes, decimal or 0x hex, with an optional suffix K, M or G\n"
 	      "(or KiB, MiB, GiB): 4096, 0x1000, 64M, 1GiB.\n"
@@ -499,7 +501,7 @@ static void print_ds_info(const struct memalloc_ds_info *info, const void *addr)
 {
 	char buf[128];
 
-	printf("size: %" PRIu64 "\n", info->size);
+	printf("size: %" PRIu64 "\n", info->length);
 	printf("mappable: %" PRIu64 "\n", info->mappable);
 	printf("resident: %" PRIu64 "\n", info->resident);
 	printf("flags: %s\n", flags_str(info->flags, "lazy", buf, sizeof(buf)));
@@ -517,7 +519,7 @@ static int print_phys(struct memalloc_ds *ds, const struct memalloc_ds_info *inf
 	uint64_t off, addr, len;
 	int ret;
 
-	for (off = 0; off < info->size; off += len) {
+	for (off = 0; off < info->length; off += len) {
 		ret = memalloc_ds_phys(ds, off, &addr, &len);
 		if (ret == -EPERM) {
 			printf("phys: (needs CAP_SYS_ADMIN)\n");
@@ -578,7 +580,7 @@ static bool check_memory(unsigned char *p, size_t len, char *zero, char *pattern
 static int use_dataspace(struct memalloc_ds *ds, bool hold_it)
 {
 	char zero[96], pattern[96];
-	struct memalloc_ds_info info;
+	struct memalloc_ds_info info = { .size = sizeof(info) };
 	size_t len;
 	void *p;
 	bool ok;
@@ -815,6 +817,18 @@ static int cmd_help(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* The tool's release, then the library's (the same unless linked to another). */
+static int cmd_version(int argc, char **argv)
+{
+	int ret = parse_plain(argc, argv, 0);
+
+	if (ret != GO_ON)
+		return ret;
+	printf("memalloc %s\nlibmemalloc %s\n", MEMALLOC_LIB_VERSION_STRING,
+	       memalloc_version_string());
+	return EXIT_OK;
+}
+
 static const struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
@@ -826,6 +840,7 @@ static const struct command {
 	{ "help", cmd_help },
 	{ "--help", cmd_help },
 	{ "-h", cmd_help },
+	{ "--version", cmd_version },
 };
 
 int main(int argc, char **argv)
