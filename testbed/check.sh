@@ -80,12 +80,7 @@ run_static() {
 # the packages, in the work directory; lintian checks them.
 check_packages() {
 	local d=$work/packages out rc
-	rm -rf "$d" && mkdir -p "$d/src"
-	(cd "$TOP" && git ls-files -z | tar --null -T - -c) | tar -x -C "$d/src" || return 1
-	if ! (cd "$d/src" && dpkg-buildpackage -us -uc -b) >"$d/build.log" 2>&1; then
-		tail -n 30 "$d/build.log"
-		return 1
-	fi
+	build_packages "$d" || return 1
 	out=$(lintian --fail-on error,warning "$d"/*.changes 2>&1)
 	rc=$?
 	echo "$out" | grep -v '^running with root privileges is not recommended!$'
