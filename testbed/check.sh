@@ -2,8 +2,17 @@
 # SPDX-License-Identifier: GPL-2.0
 # The memalloc test command: static gates, then the selftests in a guest of
 # each kernel: Debian's stock 6.1 and 6.12, and a debug build of each
-# series. Usage: check.sh [static] [stock] [stock-6.12] [debug] [debug-6.12]
-# (default: all of them).
+# series; then the install test: the Debian packages installed, used and
+# removed on Debian 12 and 13, each booted with its own kernel.
+# Usage: check.sh [static] [stock] [stock-6.12] [debug] [debug-6.12]
+#                 [install-debian12] [install-debian13] (default: all of them).
+# install-debian12 and install-debian13 build the packages, boot a Debian
+# system (bookworm, trixie: testbed/rootfs.sh makes it with mmdebstrap once a
+# month, in /var/cache/memalloc) in QEMU and run testbed/install-run.sh in it
+# at boot: apt-get install offline, DKMS's build for the running kernel, the
+# modules-load.d entry, udev's root:memalloc 0660, a group member's
+# allocation and program built with pkg-config, an outsider's EACCES, then
+# removal with the module in use and purge with it unused, leaving nothing.
 # MEMALLOC_TESTS="memalloc_ops_test ..." runs only those selftest programs.
 # MEMALLOC_FUZZ_SECONDS runs the fuzzer that long (default 20 s on the stock
 # kernel, 120 s on the debug one); MEMALLOC_FUZZ_SEED, _OPS and _THREADS are
@@ -80,12 +89,7 @@ run_static() {
 # the packages, in the work directory; lintian checks them.
 check_packages() {
 	local d=$work/packages out rc
-	rm -rf "$d" && mkdir -p "$d/src"
-	(cd "$TOP" && git ls-files -z | tar --null -T - -c) | tar -x -C "$d/src" || return 1
-	if ! (cd "$d/src" && dpkg-buildpackage -us -uc -b) >"$d/build.log" 2>&1; then
-		tail -n 30 "$d/build.log"
-		return 1
-	fi
+	build_packages "$d" || return 1
 	out=$(lintian --fail-on error,warning "$d"/*.changes 2>&1)
 	rc=$?
 	echo "$out" | grep -v '^running with root privileges is not recommended!$'
@@ -283,7 +287,86 @@ debug_kernel() {
 	fi
 }
 
-targets=${*:-static stock stock-6.12 debug debug-6.12}
+# install_system NAME SUITE: the packages, built once per run, installed,
+# used and removed as on a real system: a Debian system of SUITE
+# (testbed/rootfs.sh builds it once) booted with its own kernel in QEMU, on a
+# copy-on-write overlay, runs testbed/install-run.sh at boot from a second
+# disk that carries the packages; its "ok -" and "not ok -" lines count here.
+install_debs=
+install_system() {
+	local name=$1 suite=$2 b=$work/$1 sys out rc line accel_args
+	local p0=$pass f0=$fail s0=$skip start=$SECONDS
+	echo "# ---- $name: Debian $suite with its own kernel"
+	if [ -z "$install_debs" ]; then
+		if out=$(build_packages "$work/install-packages" 2>&1); then
+			install_debs=$work/install-packages
+		else
+			echo "$out" | sed 's/^/# /'
+			result fail "$name: build the packages"
+			return
+		fi
+	fi
+	if ! sys=$("$TOP/testbed/rootfs.sh" "$suite"); then
+		result fail "$name: build the Debian $suite system"
+		return
+	fi
+	rm -rf "$b" && mkdir -p "$b/payload/debs"
+	cp "$install_debs"/*.deb "$b/payload/debs/" && rm -f "$b/payload/debs/"*-dbgsym_*.deb
+	cp "$TOP/testbed/install-run.sh" "$b/payload/run"
+	echo "VERSION=$(cat "$TOP/VERSION")" >"$b/payload/env"
+	mkfs.ext4 -q -L MEMALLOC-TEST -d "$b/payload" "$b/payload.img" 32M >/dev/null &&
+	qemu-img create -q -f qcow2 -F raw -b "$sys/rootfs.img" "$b/overlay.qcow2" || {
+		result fail "$name: make the guest's disks"
+		return
+	}
+	case ${MEMALLOC_ACCEL:-$("$TOP/testbed/accel.sh")} in
+	kvm) accel_args=(-accel kvm -cpu host) ;;
+	*) accel_args=(-accel tcg -cpu max) ;;
+	esac
+	note "booting $(basename "$sys") with ${accel_args[1]}"
+	timeout --kill-after=10 "${MEMALLOC_GUEST_TIMEOUT:-2400}" \
+		qemu-system-x86_64 "${accel_args[@]}" -nodefaults -display none \
+		-m 2G -smp 2 -no-reboot \
+		-kernel "$sys/vmlinuz" -initrd "$sys/initrd.img" \
+		-append "root=/dev/vda rw console=ttyS0 panic=-1" \
+		-drive "file=$b/overlay.qcow2,format=qcow2,if=virtio" \
+		-drive "file=$b/payload.img,format=raw,if=virtio,readonly=on" \
+		-serial "file:$b/console.log" -serial "file:$b/results.log" \
+		</dev/null >"$b/qemu.log" 2>&1
+	rc=$?
+	sed -i 's/\r$//' "$b/console.log" "$b/results.log" 2>/dev/null
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*" # SKIP"*) line=${line#ok - }
+			result skip "$name: ${line%% # SKIP*}" "${line#* # SKIP }" ;;
+		"ok - "*) result ok "$name: ${line#ok - }" ;;
+		"not ok - "*" # "*) line=${line#not ok - }
+			result fail "$name: ${line%% # *}" "${line#* # }" ;;
+		"not ok - "*) result fail "$name: ${line#not ok - }" ;;
+		"@@ done") ;;
+		"#"*) echo "$line" ;;
+		*) echo "# $line" ;;
+		esac
+	done <"$b/results.log"
+	if [ $rc = 0 ] && grep -q '^@@ done' "$b/results.log"; then
+		result ok "$name: guest ran to the end"
+		rm -f "$b/overlay.qcow2"
+	else
+		tail -n 30 "$b/console.log" | sed 's/^/# /'
+		result fail "$name: guest ran to the end" "exit $rc$([ $rc = 124 ] && echo ', time limit')"
+	fi
+	local scan=$b/console.payload
+	sed -n '/memalloc-testbed: payload begins/,$p' "$b/console.log" >"$scan"
+	if grep -Eq "$REPORTS" "$scan"; then
+		grep -E -A 40 "$REPORTS" "$scan" | head -n 120 | sed 's/^/# /'
+		result fail "$name: kernel log has no report"
+	else
+		result ok "$name: kernel log has no report"
+	fi
+	echo "# $name: $((pass - p0)) passed, $((fail - f0)) failed, $((skip - s0)) skipped, $((SECONDS - start)) s"
+}
+
+targets=${*:-static stock stock-6.12 debug debug-6.12 install-debian12 install-debian13}
 start=$SECONDS
 for t in $targets; do
 	case $t in
@@ -292,6 +375,8 @@ for t in $targets; do
 	stock-6.12) stock_kernel stock-6.12 "$STOCK612_RELEASE" ;;
 	debug) debug_kernel debug 6.1 ;;
 	debug-6.12) debug_kernel debug-6.12 6.12 ;;
+	install-debian12) install_system install-debian12 bookworm ;;
+	install-debian13) install_system install-debian13 trixie ;;
 	*) die "unknown target $t" ;;
 	esac
 done

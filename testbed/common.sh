@@ -71,3 +71,16 @@ build_module() {
 		{ cat "$dir/build.log" >&2; return 1; }
 	echo "$dir/module/memalloc.ko"
 }
+
+# build_packages DIR: dpkg-buildpackage turns a copy of the tree's files (as
+# git tracks them, as they are now) into the Debian packages, in DIR; its
+# log is DIR/build.log.
+build_packages() {
+	local d=$1
+	rm -rf "$d" && mkdir -p "$d/src"
+	(cd "$TOP" && git ls-files -z | tar --null -T - -c) | tar -x -C "$d/src" || return 1
+	if ! (cd "$d/src" && dpkg-buildpackage -us -uc -b) >"$d/build.log" 2>&1; then
+		tail -n 30 "$d/build.log"
+		return 1
+	fi
+}

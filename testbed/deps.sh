@@ -8,7 +8,7 @@ pkgs=(make gcc libc6-dev perl rsync cpio xz-utils kmod libkmod-dev busybox-stati
       qemu-system-x86 linux-image-amd64 linux-headers-amd64 linux-source-6.1
       linux-image-6.12-amd64 linux-headers-6.12-amd64 linux-source-6.12
       sparse bc flex bison libelf-dev libssl-dev dwarves pkgconf groff-base
-      dpkg-dev debhelper dh-dkms lintian "$@")
+      dpkg-dev debhelper dh-dkms lintian mmdebstrap e2fsprogs qemu-utils "$@")
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
