@@ -13,6 +13,7 @@
 # modules-load.d entry, udev's root:memalloc 0660, a group member's
 # allocation and program built with pkg-config, an outsider's EACCES, then
 # removal with the module in use and purge with it unused, leaving nothing.
+# The guests run MEMALLOC_JOBS at a time (default 2), each printed whole.
 # MEMALLOC_TESTS="memalloc_ops_test ..." runs only those selftest programs.
 # MEMALLOC_FUZZ_SECONDS runs the fuzzer that long (default 20 s on the stock
 # kernel, 120 s on the debug one); MEMALLOC_FUZZ_SEED, _OPS and _THREADS are
@@ -209,10 +210,10 @@ REPORTS='WARNING:|BUG:|Oops|KASAN|UBSAN|INFO: possible|INFO: task .* blocked|lis
 
 run_kernel() { # NAME KDIR IMAGE RELEASE APPEND TIMEOUT STRESS_SECONDS FUZZ_SECONDS
 	local name=$1 kdir=$2 image=$3 release=$4 b=$work/$1
-	local p0=$pass f0=$fail s0=$skip
+	local p0=$pass f0=$fail s0=$skip start=$SECONDS
 	echo "# ---- $name kernel: $image"
 	run_guest "$@"
-	echo "# $name: $((pass - p0)) passed, $((fail - f0)) failed, $((skip - s0)) skipped"
+	echo "# $name: $((pass - p0)) passed, $((fail - f0)) failed, $((skip - s0)) skipped, $((SECONDS - start)) s"
 }
 
 run_guest() {
@@ -292,19 +293,21 @@ debug_kernel() {
 # (testbed/rootfs.sh builds it once) booted with its own kernel in QEMU, on a
 # copy-on-write overlay, runs testbed/install-run.sh at boot from a second
 # disk that carries the packages; its "ok -" and "not ok -" lines count here.
-install_debs=
+install_debs= install_debs_log=
+build_install_packages() {
+	if install_debs_log=$(build_packages "$work/install-packages" 2>&1); then
+		install_debs=$work/install-packages
+	fi
+}
 install_system() {
-	local name=$1 suite=$2 b=$work/$1 sys out rc line accel_args
+	local name=$1 suite=$2 b=$work/$1 sys rc line accel_args
 	local p0=$pass f0=$fail s0=$skip start=$SECONDS
 	echo "# ---- $name: Debian $suite with its own kernel"
+	[ -n "$install_debs$install_debs_log" ] || build_install_packages
 	if [ -z "$install_debs" ]; then
-		if out=$(build_packages "$work/install-packages" 2>&1); then
-			install_debs=$work/install-packages
-		else
-			echo "$out" | sed 's/^/# /'
-			result fail "$name: build the packages"
-			return
-		fi
+		echo "$install_debs_log" | sed 's/^/# /'
+		result fail "$name: build the packages"
+		return
 	fi
 	if ! sys=$("$TOP/testbed/rootfs.sh" "$suite"); then
 		result fail "$name: build the Debian $suite system"
@@ -366,19 +369,75 @@ install_system() {
 	echo "# $name: $((pass - p0)) passed, $((fail - f0)) failed, $((skip - s0)) skipped, $((SECONDS - start)) s"
 }
 
-targets=${*:-static stock stock-6.12 debug debug-6.12 install-debian12 install-debian13}
-start=$SECONDS
-for t in $targets; do
-	case $t in
-	static) run_static ;;
+run_target() { # TARGET
+	case $1 in
 	stock) stock_kernel stock "$STOCK_RELEASE" ;;
 	stock-6.12) stock_kernel stock-6.12 "$STOCK612_RELEASE" ;;
 	debug) debug_kernel debug 6.1 ;;
 	debug-6.12) debug_kernel debug-6.12 6.12 ;;
 	install-debian12) install_system install-debian12 bookworm ;;
 	install-debian13) install_system install-debian13 trixie ;;
+	esac
+}
+
+# run_lane N: the guests dealt to lane N, one after another, each in a
+# subshell whose output and counts go to files in the work directory.
+run_lane() {
+	local i=0 t
+	for t in $guests; do
+		if [ $((i % jobs)) = "$1" ]; then
+			(
+				pass=0 fail=0 skip=0
+				run_target "$t"
+				echo "$pass $fail $skip" >"$work/$t.counts"
+			) >"$work/$t.out" 2>&1
+		fi
+		i=$((i + 1))
+	done
+}
+
+# The longest first, so that the lanes end close together.
+targets=${*:-static debug-6.12 debug stock-6.12 stock install-debian13 install-debian12}
+guests=
+for t in $targets; do
+	case $t in
+	static | stock | stock-6.12 | debug | debug-6.12 | install-debian12 | install-debian13) ;;
 	*) die "unknown target $t" ;;
 	esac
+done
+start=$SECONDS
+for t in $targets; do
+	case $t in
+	static) run_static ;;
+	*) guests="$guests $t" ;;
+	esac
+done
+# Guests run MEMALLOC_JOBS at a time (2): without KVM each keeps about one
+# core busy, and their waits overlap. Output comes whole, in target order.
+jobs=${MEMALLOC_JOBS:-2}
+[ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
+# What the lanes share is built before them: the library and the selftests
+# (in the tree), and the packages.
+if [ -n "$guests" ]; then
+	make -s -C "$TOP/libmemalloc" >/dev/null &&
+		make -s -C "$TOP/selftests" KSRC="$src" >/dev/null ||
+		result fail "build the library and the selftests"
+fi
+case " $guests " in *" install-"*) build_install_packages ;; esac
+for t in $guests; do
+	rm -f "$work/$t.out" "$work/$t.counts"
+done
+for ((n = 0; n < jobs; n++)); do
+	run_lane $n &
+done
+wait
+for t in $guests; do
+	cat "$work/$t.out" 2>/dev/null
+	if read -r p f s 2>/dev/null <"$work/$t.counts"; then
+		pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	else
+		result fail "$t: ran to the end"
+	fi
 done
 echo "# $((SECONDS - start)) s"
 echo "$pass passed, $fail failed, $skip skipped"
