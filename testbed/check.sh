@@ -418,10 +418,10 @@ jobs=${MEMALLOC_JOBS:-2}
 [ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
 # What the lanes share is built before them: the library and the selftests
 # (in the tree), and the packages.
-if [ -n "$guests" ]; then
-	make -s -C "$TOP/libmemalloc" >/dev/null &&
-		make -s -C "$TOP/selftests" KSRC="$src" >/dev/null ||
-		result fail "build the library and the selftests"
+if [ -n "$guests" ] && ! { make -s -C "$TOP/libmemalloc" >/dev/null &&
+	make -s -C "$TOP/selftests" KSRC="$src" >/dev/null; }; then
+	result fail "build the library and the selftests"
+	guests=
 fi
 case " $guests " in *" install-"*) build_install_packages ;; esac
 for t in $guests; do
