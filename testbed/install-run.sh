@@ -69,6 +69,12 @@ modinfo_version() {
 }
 
 install_pkgs "apt-get install of the packages, offline"
+# Every file the packages installed, to find none of them after removal.
+for p in $pkgs; do
+	dpkg -L "$p"
+done 2>/dev/null | while read -r f; do
+	[ -d "$f" ] || echo "$f"
+done >/root/memalloc-files
 check "dkms status: memalloc $VERSION installed for $release" dkms_installed
 check "modinfo memalloc: version $VERSION, in updates/dkms of $release" modinfo_version
 check "sysusers.d made the group memalloc" getent group memalloc
@@ -174,6 +180,8 @@ outsider() {
 	echo "$out" | grep -q 'access denied' && echo "$out" | grep -q 'memalloc group'
 }
 check "bob (not in the group): EACCES, told to ask for the group memalloc" outsider
+check "bob cannot open /dev/memalloc, even to read" \
+	as bob '! (exec 3</dev/memalloc) 2>/dev/null'
 
 # --- Removal while a dataspace is held: removed, the module stays loaded.
 gone() { # the files the packages had, and the DKMS tree
@@ -187,6 +195,10 @@ gone() { # the files the packages had, and the DKMS tree
 		/usr/share/doc/memalloc-* /usr/share/doc/libmemalloc*; do
 		[ -e "$f" ] && { echo "left: $f"; left=1; }
 	done
+	# And every file dpkg -L listed after the installation.
+	while read -r f; do
+		[ -e "$f" ] && { echo "left: $f"; left=1; }
+	done </root/memalloc-files
 	[ -z "$(modinfo -n memalloc 2>/dev/null)" ] ||
 		{ echo "modinfo finds $(modinfo -n memalloc)"; left=1; }
 	return $left
