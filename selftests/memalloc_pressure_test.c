@@ -99,20 +99,7 @@ struct env {
 /* The value of "@key N" in a file of such lines, or -1. */
 static long read_key(const char *path, const char *key)
 {
-	size_t n = strlen(key);
-	char line[256];
-	long val = -1;
-	FILE *f = fopen(path, "re");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, n) && line[n] == ' ') {
-			val = strtol(line + n + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return val;
+	return file_field(path, key, ' ');
 }
 
 static long cg_num(const struct env *e, const char *file)

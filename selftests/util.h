@@ -195,24 +195,30 @@ static inline char *fdinfo_field(int fd, const char *field)
 	return val;
 }
 
-/* A "Field: value" of a /proc file, as a number (KiB for sizes), or -1. */
-static inline long proc_kib(const char *path, const char *field)
+/* The number after "@field" and @sep on a line of @path, or -1. */
+static inline long file_field(const char *path, const char *field, char sep)
 {
 	size_t n = strlen(field);
 	char line[256];
 	long val = -1;
 	FILE *f;
 
-	f = fopen(path, "r");
+	f = fopen(path, "re");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, field, n) && line[n] == ':') {
+		if (!strncmp(line, field, n) && line[n] == sep) {
 			val = strtol(line + n + 1, NULL, 10);
 			break;
 		}
 	fclose(f);
 	return val;
+}
+
+/* A "Field: value" of a /proc file, as a number (KiB for sizes), or -1. */
+static inline long proc_kib(const char *path, const char *field)
+{
+	return file_field(path, field, ':');
 }
 
 /*
