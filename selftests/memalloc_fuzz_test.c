@@ -2421,9 +2421,11 @@ static int op_io_uring(struct fz_thread *t)
 			/*
 			 * A long-term pin migrates movable pages (CMA) first,
 			 * which fails while others hold them (a device's
-			 * import, I/O in flight): ENOMEM, as for any memory.
+			 * import, I/O in flight); and io_uring's own tables
+			 * for the buffer, of any kind, can find no memory
+			 * while the other threads hold much: ENOMEM.
 			 */
-			one = OK | (ds_eager(flags) ? 0 : eb(ENOMEM));
+			one = OK | eb(ENOMEM);
 		}
 		if (!stable)
 			one |= OK | eb(EFAULT);
