@@ -94,6 +94,8 @@ static void memalloc_ds_release(struct kref *kref)
 		if (ds->backing->destroy)
 			ds->backing->destroy(ds);
 	}
+	memalloc_quota_uncharge(ds);
+	memalloc_allocator_put(ds->allocator);
 	if (ds->inode)
 		iput(ds->inode);
 	mem_cgroup_put(ds->memcg);
@@ -284,7 +286,8 @@ static const struct memalloc_backing *memalloc_backing_of(u32 flags)
 }
 
 static struct memalloc_ds *memalloc_ds_new(struct memalloc_alloc *cmd,
-					   u64 rounded)
+					   u64 rounded,
+					   struct memalloc_allocator *allocator)
 {
 	const struct memalloc_backing *backing = memalloc_backing_of(cmd->flags);
 	struct memalloc_ds *ds;
@@ -301,6 +304,10 @@ static struct memalloc_ds *memalloc_ds_new(struct memalloc_alloc *cmd,
 	ds->align = cmd->align;
 	ds->npages = rounded >> PAGE_SHIFT;
 	ds->memcg = get_mem_cgroup_from_mm(current->mm);
+	/* The quota and limits first: a caller past them costs nothing. */
+	ret = memalloc_quota_charge(ds, allocator);
+	if (ret)
+		goto err_put_ds;
 	ds->inode = alloc_anon_inode(memalloc_fs_mnt->mnt_sb);
 	if (IS_ERR(ds->inode)) {
 		ret = PTR_ERR(ds->inode);
@@ -349,7 +356,7 @@ int memalloc_ds_alloc(struct memalloc_ucmd *ucmd)
 	if (fd < 0)
 		return fd;
 
-	ds = memalloc_ds_new(cmd, rounded);
+	ds = memalloc_ds_new(cmd, rounded, memalloc_allocator_of(ucmd->file));
 	if (IS_ERR(ds)) {
 		put_unused_fd(fd);
 		return PTR_ERR(ds);
@@ -443,6 +450,7 @@ static int memalloc_ds_revoke(struct memalloc_ds *ds)
 	/* Every block-backed mapping, of every handle, is on the one mapping. */
 	unmap_mapping_range(ds->inode->i_mapping, 0, 0, 1);
 	ds->backing->release(ds);
+	memalloc_quota_uncharge(ds);
 	up_write(&ds->lock);
 	/* Dead now: nothing maps or fills it again but shmem's own faults. */
 	if (ds->backing->revoke)

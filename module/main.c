@@ -64,6 +64,8 @@ union memalloc_cmd_buffer {
 	struct memalloc_free free;
 	struct memalloc_clear clear;
 	struct memalloc_copy_in copy_in;
+	struct memalloc_factory factory;
+	struct memalloc_quota quota;
 };
 
 struct memalloc_ioctl_op {
@@ -104,6 +106,10 @@ static const struct memalloc_ioctl_op memalloc_ioctl_ops[] = {
 			  memalloc_clear, length),
 	MEMALLOC_IOCTL_OP(MEMALLOC_CMD_COPY_IN, MEMALLOC_COPY_IN, memalloc_ds_copy_in,
 			  memalloc_copy_in, length),
+	MEMALLOC_IOCTL_OP(MEMALLOC_CMD_FACTORY, MEMALLOC_FACTORY, memalloc_factory,
+			  memalloc_factory, __reserved),
+	MEMALLOC_IOCTL_OP(MEMALLOC_CMD_QUOTA, MEMALLOC_QUOTA, memalloc_quota,
+			  memalloc_quota, out_count),
 };
 
 static long memalloc_ioctl(struct file *file, unsigned int cmd,
@@ -137,8 +143,22 @@ static long memalloc_ioctl(struct file *file, unsigned int cmd,
 	return op->execute(&ucmd);
 }
 
+static int memalloc_open(struct inode *inode, struct file *file)
+{
+	return memalloc_allocator_open(file);
+}
+
+static int memalloc_release(struct inode *inode, struct file *file)
+{
+	memalloc_allocator_release(file);
+	return 0;
+}
+
+/* /dev/memalloc's, and every child allocator's (see allocator.c). */
 static const struct file_operations memalloc_fops = {
 	.owner = THIS_MODULE,
+	.open = memalloc_open,
+	.release = memalloc_release,
 	.unlocked_ioctl = memalloc_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,
@@ -167,6 +187,10 @@ static int __init memalloc_init(void)
 	BUILD_BUG_ON(sizeof(struct memalloc_free) != 8);
 	BUILD_BUG_ON(sizeof(struct memalloc_clear) != 24);
 	BUILD_BUG_ON(sizeof(struct memalloc_copy_in) != 40);
+	BUILD_BUG_ON(sizeof(struct memalloc_factory) != 24);
+	BUILD_BUG_ON(sizeof(struct memalloc_quota) != 80);
+
+	memalloc_limits_init();
 
 	ret = memalloc_ds_init();
 	if (ret)

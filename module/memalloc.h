@@ -9,12 +9,14 @@
 #include <linux/kref.h>
 #include <linux/rwsem.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 #include <linux/memalloc.h>
 
 struct dma_buf;
 struct file;
 struct inode;
 struct mem_cgroup;
+struct memalloc_allocator;
 struct memalloc_ds;
 struct memalloc_handle;
 struct page;
@@ -33,6 +35,8 @@ struct vm_area_struct;
 				__GFP_NOWARN | __GFP_RETRY_MAYFAIL)
 /* Pages a loop handles at once, between reschedules. */
 #define MEMALLOC_FAULT_BATCH	512UL
+/* Kinds of dataspace, as MEMALLOC_KIND_* (a caching attribute aside). */
+#define MEMALLOC_NR_KINDS	6
 
 /**
  * struct memalloc_backing - where one kind of dataspace keeps its memory
@@ -124,6 +128,11 @@ struct memalloc_ucmd {
  *            no one can punch holes into it through them (MADV_REMOVE)
  * @locked_user: the user charged for RLIMIT_MEMLOCK, or NULL
  * @pinned_mm: the mm whose pinned_vm (VmPin) shows the pages, or NULL
+ * @allocator: the allocator it was made through, which it holds
+ * @quota_bytes: what is charged to @allocator's quota; 0 once credited back
+ * @limit_uid: the user charged for the administrator's limits
+ * @limit_bytes: what is charged to that user's and the total limits; 0 when
+ *                nothing is
  */
 struct memalloc_ds {
 	struct kref kref;
@@ -144,6 +153,10 @@ struct memalloc_ds {
 	struct file *map_file;
 	struct user_struct *locked_user;
 	struct mm_struct *pinned_mm;
+	struct memalloc_allocator *allocator;
+	u64 quota_bytes;
+	kuid_t limit_uid;
+	u64 limit_bytes;
 };
 
 /**
@@ -164,6 +177,19 @@ struct memalloc_handle {
 
 /* main.c */
 int memalloc_ucmd_respond(struct memalloc_ucmd *ucmd, size_t len);
+
+/* allocator.c: allocators, quotas and the administrator's limits */
+int memalloc_allocator_open(struct file *file);
+void memalloc_allocator_release(struct file *file);
+struct memalloc_allocator *memalloc_allocator_of(struct file *file);
+void memalloc_allocator_put(struct memalloc_allocator *a);
+u64 memalloc_allocator_id(const struct memalloc_allocator *a);
+unsigned int memalloc_kind_index(u32 flags);
+int memalloc_quota_charge(struct memalloc_ds *ds, struct memalloc_allocator *a);
+void memalloc_quota_uncharge(struct memalloc_ds *ds);
+int memalloc_factory(struct memalloc_ucmd *ucmd);
+int memalloc_quota(struct memalloc_ucmd *ucmd);
+void memalloc_limits_init(void);
 
 /* dataspace.c: dataspaces and their lifetime */
 u32 memalloc_alloc_flags(void);

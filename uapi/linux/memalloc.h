@@ -126,7 +126,9 @@ enum {
 	MEMALLOC_CMD_DUP = 0x05,
 	MEMALLOC_CMD_FREE = 0x06,
 	MEMALLOC_CMD_CLEAR = 0x07,
-	MEMALLOC_CMD_COPY_IN = 0x08
+	MEMALLOC_CMD_COPY_IN = 0x08,
+	MEMALLOC_CMD_FACTORY = 0x09,
+	MEMALLOC_CMD_QUOTA = 0x0a
 };
 
 /*
@@ -203,7 +205,9 @@ struct memalloc_version {
  *
  * Errors: ERANGE (@length is 0, or overflows when rounded up to pages),
  * ENOMEM (more than the machine's RAM, no block to be had, over
- * RLIMIT_MEMLOCK or the memory cgroup's limit), EINVAL (unknown bit in
+ * RLIMIT_MEMLOCK or the memory cgroup's limit, or over the quota of the
+ * allocator, see "allocators and quotas"), EDQUOT (CONTINUOUS memory over
+ * an administrator's limit, see "allocators and quotas"), EINVAL (unknown bit in
  * @flags or @fd_flags, the caching value 0x300, @align of 64 or more or
  * above PUD_SHIFT),
  * EOPNOTSUPP (a flag or combination this kernel cannot honour, see
@@ -460,5 +464,106 @@ struct memalloc_copy_in {
 };
 
 #define MEMALLOC_COPY_IN _IO(MEMALLOC_TYPE, MEMALLOC_CMD_COPY_IN)
+
+/**
+ * DOC: allocators and quotas
+ *
+ * Every open of /dev/memalloc is an allocator without a limit of its own
+ * (L4Re's Mem_alloc): what it hands out is bounded by the caller's memory
+ * cgroup, RLIMIT_MEMLOCK and the administrator's limits. MEMALLOC_FACTORY
+ * on an allocator makes a child allocator with a byte quota, as L4Re's
+ * Moe does (a Mem_alloc is a Factory): an fd that takes every ioctl
+ * /dev/memalloc takes, and may be passed to another process (SCM_RIGHTS)
+ * and used there without access to /dev/memalloc.
+ *
+ * - The child's quota is reserved from its parent's when the child is made:
+ *   ENOMEM where the parent's limit cannot cover it. It is given back to
+ *   the parent when the child goes.
+ * - Every dataspace made through an allocator counts against its quota at
+ *   its rounded size (lazy ones too, untouched or not): ENOMEM past it. It
+ *   is credited back when the dataspace's memory goes back: at
+ *   MEMALLOC_FREE, or when its last fd, mapping and device attachment go.
+ * - A child is always limited (a quota of 0 is EINVAL), so no unlimited
+ *   allocator exists under a limited one; children nest at most
+ *   MEMALLOC_FACTORY_MAX_DEPTH deep (ENOSPC past that).
+ * - Closing an allocator's last fd stops it making anything; its
+ *   dataspaces live on, still charged to it, and its quota (with its own
+ *   children's) returns to its parent when the last of them is gone. To
+ *   take memory back from a holder, revoke it (MEMALLOC_FREE).
+ *
+ * The administrator bounds what callers without CAP_SYS_ADMIN hold of
+ * CONTINUOUS memory, the scarce kind (each block makes the next one
+ * harder to find), with the module's parameters, readable in
+ * /sys/module/memalloc/parameters/ and writable by root at any time (a
+ * lower limit refuses new allocations and leaves existing ones alone):
+ * contig_total_max, the bytes all such callers together may hold, and
+ * contig_user_max, the bytes each user (uid) may hold. Past either,
+ * MEMALLOC_ALLOC fails with EDQUOT, so a caller can tell the policy from
+ * a machine without memory. Callers with CAP_SYS_ADMIN are exempt and
+ * not counted. Both accept a size with a K, M or G suffix.
+ */
+
+/* How deep child allocators nest below an open of /dev/memalloc. */
+#define MEMALLOC_FACTORY_MAX_DEPTH	16
+/* MEMALLOC_QUOTA's @out_limit of an allocator without a limit. */
+#define MEMALLOC_QUOTA_UNLIMITED	(~(__u64)0)
+
+/**
+ * struct memalloc_factory - MEMALLOC_FACTORY: a child allocator with a quota
+ * @size: sizeof(struct memalloc_factory)
+ * @fd_flags: flags for the new fd: 0 or O_CLOEXEC
+ * @quota: the child's limit in bytes, from 1 to 2^63 - 1 (L4Re's quota is
+ *         a signed long: a value that is 0 or negative there is EINVAL)
+ * @out_fd: the child allocator's fd
+ * @__reserved: must be 0
+ *
+ * On /dev/memalloc or an allocator fd opened for writing.
+ *
+ * Errors: EINVAL (@quota 0 or above 2^63 - 1, unknown @fd_flags), ENOMEM
+ * (the parent's quota cannot cover @quota, or no memory for the child),
+ * ENOSPC (the parent is MEMALLOC_FACTORY_MAX_DEPTH deep already), EBADF
+ * (the allocator is not open for writing), EMFILE (no free fd).
+ */
+struct memalloc_factory {
+	__u32 size;
+	__u32 fd_flags;
+	__aligned_u64 quota;
+	__s32 out_fd;
+	__u32 __reserved;
+};
+
+#define MEMALLOC_FACTORY _IO(MEMALLOC_TYPE, MEMALLOC_CMD_FACTORY)
+
+/**
+ * struct memalloc_quota - MEMALLOC_QUOTA: an allocator's limit and use
+ * @size: sizeof(struct memalloc_quota)
+ * @__reserved: must be 0
+ * @out_limit: its quota in bytes; MEMALLOC_QUOTA_UNLIMITED for an open of
+ *             /dev/memalloc
+ * @out_used: the bytes charged to it: its dataspaces' rounded sizes and
+ *            its children's quotas
+ * @out_available: what it can still hand out: @out_limit - @out_used, or
+ *                 MEMALLOC_QUOTA_UNLIMITED
+ * @out_peak: the highest @out_used has been
+ * @out_children: the part of @out_used reserved by child allocators
+ * @out_count: its live dataspaces by kind: entry n counts the kind whose
+ *             MEMALLOC_KIND_* value is 1 << n (a caching attribute aside)
+ *
+ * L4Re's Moe shows limit, used and available in its debug view. On
+ * /dev/memalloc or an allocator fd; the numbers are the allocator's own,
+ * not its children's (whose quotas count whole in @out_children).
+ */
+struct memalloc_quota {
+	__u32 size;
+	__u32 __reserved;
+	__aligned_u64 out_limit;
+	__aligned_u64 out_used;
+	__aligned_u64 out_available;
+	__aligned_u64 out_peak;
+	__aligned_u64 out_children;
+	__u32 out_count[8];
+};
+
+#define MEMALLOC_QUOTA _IO(MEMALLOC_TYPE, MEMALLOC_CMD_QUOTA)
 
 #endif /* _UAPI_LINUX_MEMALLOC_H */
