@@ -60,18 +60,16 @@ MEMALLOC_EXPORT void l4re_util_cap_free(l4_cap_idx_t cap)
 		close(cap);
 }
 
-MEMALLOC_EXPORT long l4re_ma_alloc_align(unsigned long size, l4re_ds_t mem,
-					 unsigned long flags, unsigned long align)
+/* Allocate through @ma into the slot @mem. */
+static long memalloc_l4re_alloc(struct memalloc *ma, unsigned long size,
+				l4re_ds_t mem, unsigned long flags,
+				unsigned long align)
 {
-	struct memalloc *ma;
 	long ret;
 	int fd;
 
 	if (l4_is_invalid_cap(mem) || align > UINT32_MAX || flags > UINT32_MAX)
 		return -EINVAL;
-	ret = memalloc_default_get(&ma);
-	if (ret)
-		return ret;
 	fd = memalloc_alloc_fd(ma, size, flags, align);
 	if (fd < 0)
 		return fd;
@@ -82,6 +80,24 @@ MEMALLOC_EXPORT long l4re_ma_alloc_align(unsigned long size, l4re_ds_t mem,
 	ret = dup3(fd, mem, O_CLOEXEC) < 0 ? -errno : 0;
 	close(fd);
 	return ret;
+}
+
+/* An allocator fd of the caller's (L4Re's server cap), not owned. */
+static struct memalloc memalloc_l4re_srv(l4_cap_idx_t srv)
+{
+	return (struct memalloc){ .fd = srv, .refs = 1 };
+}
+
+MEMALLOC_EXPORT long l4re_ma_alloc_align(unsigned long size, l4re_ds_t mem,
+					 unsigned long flags, unsigned long align)
+{
+	struct memalloc *ma;
+	long ret;
+
+	if (l4_is_invalid_cap(mem) || align > UINT32_MAX || flags > UINT32_MAX)
+		return -EINVAL;
+	ret = memalloc_default_get(&ma);
+	return ret ? ret : memalloc_l4re_alloc(ma, size, mem, flags, align);
 }
 
 MEMALLOC_EXPORT long l4re_ma_alloc(unsigned long size, l4re_ds_t mem,
@@ -96,6 +112,32 @@ MEMALLOC_EXPORT long l4re_ma_free(l4re_ds_t mem)
 	int ret = memalloc_default_get(&ma);
 
 	return ret ? ret : memalloc_fd_free(ma, mem);
+}
+
+MEMALLOC_EXPORT long l4re_ma_alloc_align_srv(l4_cap_idx_t srv, unsigned long size,
+					     l4re_ds_t mem, unsigned long flags,
+					     unsigned long align)
+{
+	struct memalloc ma = memalloc_l4re_srv(srv);
+
+	if (l4_is_invalid_cap(srv))
+		return -EINVAL;
+	return memalloc_l4re_alloc(&ma, size, mem, flags, align);
+}
+
+MEMALLOC_EXPORT long l4re_ma_alloc_srv(l4_cap_idx_t srv, unsigned long size,
+				       l4re_ds_t mem, unsigned long flags)
+{
+	return l4re_ma_alloc_align_srv(srv, size, mem, flags, 0);
+}
+
+MEMALLOC_EXPORT long l4re_ma_free_srv(l4_cap_idx_t srv, l4re_ds_t mem)
+{
+	struct memalloc ma = memalloc_l4re_srv(srv);
+
+	if (l4_is_invalid_cap(srv))
+		return -EINVAL;
+	return memalloc_fd_free(&ma, mem);
 }
 
 /* L4Re's flags of a handle: whether it may be mapped writable. */

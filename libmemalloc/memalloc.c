@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <libkmod.h>
@@ -73,6 +75,91 @@ MEMALLOC_EXPORT int memalloc_open(struct memalloc **ma)
 		return ret;
 	}
 	*ma = m;
+	return 0;
+}
+
+/* Anonymous inodes' file system: child allocators are files there. */
+#define MEMALLOC_ANON_INODE_FS_MAGIC 0x09041934
+
+MEMALLOC_EXPORT int memalloc_import(int fd, struct memalloc **ma)
+{
+	struct memalloc_quota q = { .size = sizeof(q) };
+	struct memalloc *m;
+	struct statfs sfs;
+	struct stat st;
+	int own;
+
+	/*
+	 * Only /dev/memalloc or an anonymous file are asked MEMALLOC_QUOTA,
+	 * which tells an allocator from them: never another driver's file.
+	 */
+	if (fstat(fd, &st) || fstatfs(fd, &sfs))
+		return -errno;
+	if (!S_ISCHR(st.st_mode) && sfs.f_type != MEMALLOC_ANON_INODE_FS_MAGIC)
+		return -EINVAL;
+	if (ioctl(fd, MEMALLOC_QUOTA, &q))
+		return errno == ENOTTY ? -EINVAL : -errno;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (own < 0) {
+		free(m);
+		return -errno;
+	}
+	m->fd = own;
+	m->refs = 1;
+	*ma = m;
+	return 0;
+}
+
+MEMALLOC_EXPORT int memalloc_factory_create(struct memalloc *ma, uint64_t quota,
+					    struct memalloc **child)
+{
+	struct memalloc_factory f = {
+		.size = sizeof(f),
+		.fd_flags = O_CLOEXEC,
+		.quota = quota,
+	};
+	struct memalloc *m;
+	int ret;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	ret = memalloc_cmd(ma, MEMALLOC_FACTORY, &f);
+	if (ret) {
+		free(m);
+		return ret;
+	}
+	m->fd = f.out_fd;
+	m->refs = 1;
+	*child = m;
+	return 0;
+}
+
+MEMALLOC_EXPORT int memalloc_quota(struct memalloc *ma,
+				   struct memalloc_quota_info *out)
+{
+	struct memalloc_quota q = { .size = sizeof(q) };
+	struct memalloc_quota_info info;
+	int ret;
+
+	if (out->size < offsetof(struct memalloc_quota_info, count))
+		return -EINVAL;
+	ret = memalloc_cmd(ma, MEMALLOC_QUOTA, &q);
+	if (ret)
+		return ret;
+	info = (struct memalloc_quota_info){
+		.size = out->size < sizeof(info) ? out->size : sizeof(info),
+		.limit = q.out_limit,
+		.used = q.out_used,
+		.available = q.out_available,
+		.peak = q.out_peak,
+		.children = q.out_children,
+	};
+	memcpy(info.count, q.out_count, sizeof(info.count));
+	memcpy(out, &info, info.size);
 	return 0;
 }
 
@@ -193,7 +280,11 @@ MEMALLOC_EXPORT const char *memalloc_strerror(int err)
 		       "it), or the dataspace handle is read-only";
 	case ENOMEM:
 		return "out of memory: no such block free, or over "
-		       "RLIMIT_MEMLOCK (ulimit -l) or the memory cgroup's limit";
+		       "RLIMIT_MEMLOCK (ulimit -l), the memory cgroup's limit "
+		       "or the allocator's quota";
+	case EDQUOT:
+		return "over the administrator's limit on contiguous memory "
+		       "(/sys/module/memalloc/parameters/contig_*_max)";
 	case EOPNOTSUPP:
 		return "this kernel cannot honour that flag or combination "
 		       "(memalloc info lists what it can)";

@@ -92,6 +92,20 @@ struct memalloc_ds_info {
 	bool contiguous;	/* one physically contiguous block */
 };
 
+/**
+ * An allocator's quota and use (MEMALLOC_QUOTA). The caller sets @size to
+ * sizeof(struct memalloc_quota_info); fields past it are left alone.
+ */
+struct memalloc_quota_info {
+	uint32_t size;		/* sizeof(struct memalloc_quota_info), by the caller */
+	uint64_t limit;		/* bytes, or MEMALLOC_QUOTA_UNLIMITED */
+	uint64_t used;		/* dataspaces' rounded sizes and children's quotas */
+	uint64_t available;	/* limit - used, or MEMALLOC_QUOTA_UNLIMITED */
+	uint64_t peak;		/* the most used has been */
+	uint64_t children;	/* the part of used reserved by child allocators */
+	uint32_t count[8];	/* live dataspaces by kind: [n] for MEMALLOC_KIND_* 1 << n */
+};
+
 /* Since 1.0: the allocator. */
 int memalloc_open(struct memalloc **ma);
 void memalloc_close(struct memalloc *ma);
@@ -104,6 +118,12 @@ int memalloc_alloc_fd(struct memalloc *ma, uint64_t size, unsigned int flags,
 int memalloc_free(struct memalloc *ma, struct memalloc_ds *ds);
 const char *memalloc_strerror(int err);
 const char *memalloc_version_string(void);
+
+/* Since 1.1: allocators with quotas (L4Re's Factory on Mem_alloc). */
+int memalloc_factory_create(struct memalloc *ma, uint64_t quota,
+			    struct memalloc **child);
+int memalloc_import(int fd, struct memalloc **ma);
+int memalloc_quota(struct memalloc *ma, struct memalloc_quota_info *info);
 
 /* Since 1.0: dataspaces. */
 int memalloc_ds_import(struct memalloc *ma, int fd, struct memalloc_ds **ds);

@@ -28,6 +28,18 @@ long l4re_ma_alloc_align(unsigned long size, l4re_ds_t mem,
 /* Free (revoke) the dataspace in @mem; the slot stays allocated. */
 long l4re_ma_free(l4re_ds_t mem);
 
+/*
+ * The same through the allocator @srv instead of the default one: an fd
+ * of /dev/memalloc or of a child allocator with a quota (since 1.1; see
+ * memalloc_factory_create()).
+ */
+long l4re_ma_alloc_srv(l4_cap_idx_t srv, unsigned long size, l4re_ds_t mem,
+		       unsigned long flags);
+long l4re_ma_alloc_align_srv(l4_cap_idx_t srv, unsigned long size,
+			     l4re_ds_t mem, unsigned long flags,
+			     unsigned long align);
+long l4re_ma_free_srv(l4_cap_idx_t srv, l4re_ds_t mem);
+
 #ifdef __cplusplus
 }
 #endif
