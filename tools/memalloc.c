@@ -64,6 +64,8 @@ static void usage(FILE *f)
 	      "      --uncached       uncached mappings (with --contiguous or --pinned)\n"
 	      "      --align N        align to 2^N bytes (at most 2^30 on x86-64)\n"
 	      "      --hold           keep it until SIGINT or SIGTERM, then free it\n"
+	      "      --quota SIZE     through a child allocator with a quota of SIZE bytes,\n"
+	      "                       whose use it shows\n"
 	      "  load [MODULE.ko]     load the module: by name as modprobe would, or the file\n"
 	      "  unload               unload the module\n"
 	      "  help                 this text (as does --help after any command)\n"
@@ -250,6 +252,7 @@ enum {
 	OPT_UNCACHED,
 	OPT_ALIGN,
 	OPT_HOLD,
+	OPT_QUOTA,
 	OPT_HELP,
 };
 
@@ -385,6 +388,7 @@ static int cmd_info(int argc, char **argv)
 
 struct alloc_args {
 	uint64_t size;
+	uint64_t quota;
 	unsigned int flags;
 	unsigned int align;
 	bool hold;
@@ -400,6 +404,7 @@ static int parse_alloc(int argc, char **argv, struct alloc_args *a)
 		{ "uncached", no_argument, NULL, OPT_UNCACHED },
 		{ "align", required_argument, NULL, OPT_ALIGN },
 		{ "hold", no_argument, NULL, OPT_HOLD },
+		{ "quota", required_argument, NULL, OPT_QUOTA },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ 0 }
 	};
@@ -426,6 +431,13 @@ static int parse_alloc(int argc, char **argv, struct alloc_args *a)
 			break;
 		case OPT_HOLD:
 			a->hold = true;
+			break;
+		case OPT_QUOTA:
+			why = parse_size(optarg, &a->quota);
+			if (!why && !a->quota)
+				why = "a quota is at least one byte";
+			if (why)
+				return usage_error("alloc: bad --quota '%s': %s", optarg, why);
 			break;
 		case OPT_ALIGN:
 			why = parse_align(optarg, &a->align);
@@ -612,6 +624,18 @@ static int use_dataspace(struct memalloc_ds *ds, bool hold_it)
 	return ok ? ret : EXIT_FAILED;
 }
 
+/* The allocator's quota and use, as Moe's debug view shows them. */
+static void print_quota(struct memalloc *ma)
+{
+	struct memalloc_quota_info q = { .size = sizeof(q) };
+
+	if (memalloc_quota(ma, &q))
+		return;
+	printf("quota limit: %" PRIu64 "\n", q.limit);
+	printf("quota used: %" PRIu64 "\n", q.used);
+	printf("quota available: %" PRIu64 "\n", q.available);
+}
+
 static int cmd_alloc(int argc, char **argv)
 {
 	struct alloc_args a = { 0 };
@@ -625,6 +649,16 @@ static int cmd_alloc(int argc, char **argv)
 		return ret;
 	if (open_allocator(&ma))
 		return EXIT_FAILED;
+	if (a.quota) {
+		struct memalloc *child;
+
+		ret = memalloc_factory_create(ma, a.quota, &child);
+		memalloc_close(ma);
+		if (ret)
+			return fail(ret, "a child allocator with a quota of %" PRIu64
+				    " bytes", a.quota);
+		ma = child;
+	}
 	ret = memalloc_alloc(ma, a.size, a.flags, a.align, &ds);
 	if (ret) {
 		memalloc_close(ma);
@@ -635,6 +669,8 @@ static int cmd_alloc(int argc, char **argv)
 		return fail(ret, "alloc %" PRIu64 " bytes, %s", a.size,
 			    flags_str(a.flags, "lazy", buf, sizeof(buf)));
 	}
+	if (a.quota)
+		print_quota(ma);
 	status = use_dataspace(ds, a.hold);
 	ret = memalloc_free(ma, ds);
 	if (ret)
