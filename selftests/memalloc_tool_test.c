@@ -334,6 +334,14 @@ FIXTURE_VARIANT_ADD(usage, alloc_two_caching_attributes) {
 	.names = "--uncached",
 };
 
+FIXTURE_VARIANT_ADD(usage, alloc_quota_zero) {
+	.args = { "alloc", "1M", "--quota", "0" }, .names = "0",
+};
+
+FIXTURE_VARIANT_ADD(usage, alloc_quota_junk) {
+	.args = { "alloc", "1M", "--quota", "lots" }, .names = "lots",
+};
+
 FIXTURE_VARIANT_ADD(usage, info_with_argument) {
 	.args = { "info", "extra" }, .names = "extra",
 };
@@ -364,6 +372,9 @@ TEST_F(usage, exits_2_naming_the_problem)
 	}
 }
 
+#define MEMALLOC_STR_(x) #x
+#define MEMALLOC_STR(x) MEMALLOC_STR_(x)
+
 TEST(info_shows_version_and_flags)
 {
 	struct run r;
@@ -371,7 +382,8 @@ TEST(info_shows_version_and_flags)
 	NEED_DEV();
 	ASSERT_RAN(RUN(&r, "info"));
 	EXPECT_EXIT(0, &r);
-	EXPECT_IN("api version: 2\n", r.out, &r);
+	/* The module's, which is this header's. */
+	EXPECT_IN("api version: " MEMALLOC_STR(MEMALLOC_API_VERSION) "\n", r.out, &r);
 	EXPECT_IN("flags: ", r.out, &r);
 	EXPECT_IN("pinned", r.out, &r);
 	EXPECT_IN("contiguous", r.out, &r);
@@ -481,6 +493,33 @@ TEST(alloc_super_pages_write_combine_refused)
 	EXPECT_EXIT(1, &r);
 	EXPECT_IN("memalloc: alloc", r.err, &r);
 	EXPECT_IN(memalloc_strerror(-EOPNOTSUPP), r.err, &r);
+	EXPECT_EQ(0u, r.out_len) {
+		LOG_RUN(&r);
+	}
+}
+
+TEST(alloc_through_a_quota_shows_it)
+{
+	struct run r;
+
+	NEED_DEV();
+	ASSERT_RAN(RUN(&r, "alloc", "1000K", "--quota", "1M"));
+	EXPECT_EXIT(0, &r);
+	EXPECT_IN("quota limit: 1048576\n", r.out, &r);
+	/* 1000 KiB, charged as the 250 pages it takes. */
+	EXPECT_IN("quota used: 1024000\n", r.out, &r);
+	EXPECT_IN("quota available: 24576\n", r.out, &r);
+	EXPECT_IN("zero check: every byte reads as zero", r.out, &r);
+}
+
+TEST(alloc_over_its_quota_fails)
+{
+	struct run r;
+
+	NEED_DEV();
+	ASSERT_RAN(RUN(&r, "alloc", "2M", "--quota", "1M"));
+	EXPECT_EXIT(1, &r);
+	EXPECT_IN(memalloc_strerror(-ENOMEM), r.err, &r);
 	EXPECT_EQ(0u, r.out_len) {
 		LOG_RUN(&r);
 	}
