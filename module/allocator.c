@@ -3,7 +3,6 @@
  * memalloc: allocators with quotas, as L4Re's Moe makes them, and the
  * administrator's limits on contiguous memory.
  */
-#include <linux/anon_inodes.h>
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/fcntl.h>
@@ -14,7 +13,9 @@
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/overflow.h>
 #include <linux/uidgid.h>
+#include <linux/user_namespace.h>
 
 #include "memalloc.h"
 
@@ -88,11 +89,14 @@ static bool memalloc_allocator_charge(struct memalloc_allocator *a, u64 bytes,
 {
 	bool ok;
 
+	u64 used;
+
 	spin_lock(&a->lock);
-	ok = a->limit == MEMALLOC_QUOTA_UNLIMITED ||
-	     (bytes <= a->limit && a->used <= a->limit - bytes);
+	/* The unlimited count too, for MEMALLOC_QUOTA: ENOMEM past 2^64. */
+	ok = !check_add_overflow(a->used, bytes, &used) &&
+	     (a->limit == MEMALLOC_QUOTA_UNLIMITED || used <= a->limit);
 	if (ok) {
-		a->used += bytes;
+		a->used = used;
 		a->peak = max(a->peak, a->used);
 		if (kind < 0)
 			a->children += bytes;
@@ -209,16 +213,37 @@ struct memalloc_limit {
 static struct memalloc_limit contig_total_max;
 static struct memalloc_limit contig_user_max;
 
+/* Bytes, in decimal, with an optional K, M or G: never wrapping. */
 static int memalloc_param_set_bytes(const char *val, const struct kernel_param *kp)
 {
 	struct memalloc_limit *limit = kp->arg;
-	unsigned long long bytes;
-	char *end;
+	char buf[24], *suffix;
+	unsigned int shift = 0;
+	unsigned long long n;
+	size_t len;
+	int ret;
 
-	bytes = memparse(val, &end);
-	if (end == val || (*end && *end != '\n') || bytes > ULONG_MAX)
+	len = strcspn(val, "\n");
+	if (!len || len >= sizeof(buf) || (val[len] && val[len + 1]))
 		return -EINVAL;
-	WRITE_ONCE(limit->bytes, bytes);
+	memcpy(buf, val, len);
+	buf[len] = 0;
+	suffix = &buf[len - 1];
+	switch (*suffix) {
+	case 'G':
+		shift += 10;
+		fallthrough;
+	case 'M':
+		shift += 10;
+		fallthrough;
+	case 'K':
+		shift += 10;
+		*suffix = 0;
+	}
+	ret = kstrtoull(buf, 10, &n);
+	if (ret || check_shl_overflow(n, shift, &n) || n > ULONG_MAX)
+		return -EINVAL;
+	WRITE_ONCE(limit->bytes, n);
 	limit->set = true;
 	return 0;
 }
@@ -263,51 +288,87 @@ static struct memalloc_user *memalloc_user_find(kuid_t uid)
 }
 
 /*
- * Charge the administrator's limits for @ds, a CONTINUOUS dataspace of a
- * caller without CAP_SYS_ADMIN. The user's entry is made before the lock
- * is taken, and freed unused when the user has one already.
+ * The user the administrator's limits count a caller as: its uid, or in a
+ * user namespace the user who made the outermost one, so that the uids a
+ * namespace maps (subordinate ids) are all one user.
  */
-static int memalloc_limits_charge(struct memalloc_ds *ds, u64 bytes)
+static kuid_t memalloc_limits_uid(void)
+{
+	const struct user_namespace *ns = current_user_ns();
+
+	if (ns == &init_user_ns)
+		return current_uid();
+	while (ns->parent != &init_user_ns)
+		ns = ns->parent;
+	return ns->owner;
+}
+
+/**
+ * struct memalloc_charge - what one dataspace is charged
+ * @ref: the dataspace, and the map file of a lazy one (whose mappings
+ *       hold the memory past the dataspace: see memalloc_shmem_file())
+ * @allocator: the allocator whose quota pays, held; NULL once given back
+ * @allocator_id: its number, for the debugfs listing
+ * @bytes: what its quota pays: the dataspace's rounded size
+ * @kind: the dataspace's kind (memalloc_kind_index())
+ * @uid: the user charged for the administrator's limits
+ * @limit_bytes: what those limits pay; 0 when nothing
+ */
+struct memalloc_charge {
+	struct kref ref;
+	struct memalloc_allocator *allocator;
+	u64 allocator_id;
+	u64 bytes;
+	unsigned int kind;
+	kuid_t uid;
+	u64 limit_bytes;
+};
+
+/*
+ * Charge the administrator's limits with @c->limit_bytes. The user's entry
+ * is made before the lock is taken, and freed unused when the user has one
+ * already.
+ */
+static int memalloc_limits_charge(struct memalloc_charge *c)
 {
 	struct memalloc_user *fresh, *u;
-	kuid_t uid = current_uid();
 	int ret = 0;
 
 	fresh = kzalloc(sizeof(*fresh), MEMALLOC_OBJ_GFP);
 	if (!fresh)
 		return -ENOMEM;
 	spin_lock(&memalloc_limits_lock);
-	u = memalloc_user_find(uid);
-	if (memalloc_over(bytes, memalloc_contig_total, READ_ONCE(contig_total_max.bytes)) ||
-	    memalloc_over(bytes, u ? u->bytes : 0, READ_ONCE(contig_user_max.bytes))) {
+	u = memalloc_user_find(c->uid);
+	if (memalloc_over(c->limit_bytes, memalloc_contig_total,
+			  READ_ONCE(contig_total_max.bytes)) ||
+	    memalloc_over(c->limit_bytes, u ? u->bytes : 0,
+			  READ_ONCE(contig_user_max.bytes))) {
 		ret = -EDQUOT;
 		goto out;
 	}
 	if (!u) {
 		u = fresh;
 		fresh = NULL;
-		u->uid = uid;
-		hash_add(memalloc_users, &u->node, __kuid_val(uid));
+		u->uid = c->uid;
+		hash_add(memalloc_users, &u->node, __kuid_val(c->uid));
 	}
-	u->bytes += bytes;
-	memalloc_contig_total += bytes;
-	ds->limit_uid = uid;
-	ds->limit_bytes = bytes;
+	u->bytes += c->limit_bytes;
+	memalloc_contig_total += c->limit_bytes;
 out:
 	spin_unlock(&memalloc_limits_lock);
 	kfree(fresh);
 	return ret;
 }
 
-static void memalloc_limits_uncharge(struct memalloc_ds *ds)
+static void memalloc_limits_uncharge(struct memalloc_charge *c)
 {
 	struct memalloc_user *u;
 
 	spin_lock(&memalloc_limits_lock);
-	u = memalloc_user_find(ds->limit_uid);
-	if (!WARN_ON_ONCE(!u || u->bytes < ds->limit_bytes)) {
-		u->bytes -= ds->limit_bytes;
-		memalloc_contig_total -= ds->limit_bytes;
+	u = memalloc_user_find(c->uid);
+	if (!WARN_ON_ONCE(!u || u->bytes < c->limit_bytes)) {
+		u->bytes -= c->limit_bytes;
+		memalloc_contig_total -= c->limit_bytes;
 		if (!u->bytes)
 			hash_del(&u->node);
 		else
@@ -315,63 +376,133 @@ static void memalloc_limits_uncharge(struct memalloc_ds *ds)
 	} else {
 		u = NULL;
 	}
-	ds->limit_bytes = 0;
+	c->limit_bytes = 0;
 	spin_unlock(&memalloc_limits_lock);
 	kfree(u);
 }
 
+/*
+ * What a CONTINUOUS dataspace costs the administrator's limits: its size,
+ * or its alignment where that is larger, since an aligned block spoils a
+ * block of that size for everyone else (one page held at each 2 MiB or
+ * 1 GiB boundary would leave no free huge page anywhere).
+ */
+static u64 memalloc_limits_footprint(const struct memalloc_ds *ds)
+{
+	return max_t(u64, (u64)ds->npages << PAGE_SHIFT, 1ULL << ds->align);
+}
+
 /**
- * memalloc_quota_charge() - charge a new dataspace to its allocator and limits
- * @ds: the dataspace, whose @npages and @flags are set
+ * memalloc_charge_new() - charge a new dataspace to its allocator and limits
+ * @ds: the dataspace, whose @npages, @flags and @align are set
  * @a: the allocator it is made through
  *
- * On success @ds holds a reference to @a; memalloc_quota_uncharge() gives
- * back what was charged. On failure nothing is charged.
+ * On success @ds->charge holds a reference to @a until
+ * memalloc_charge_give_back(). On failure nothing is charged.
  *
  * Context: process context.
  * Return: 0, -ENOMEM past @a's quota (or without memory), or -EDQUOT past
- * an administrator's limit.
+ * an administrator's limit, which is checked first.
  */
-int memalloc_quota_charge(struct memalloc_ds *ds, struct memalloc_allocator *a)
+int memalloc_charge_new(struct memalloc_ds *ds, struct memalloc_allocator *a)
 {
-	u64 bytes = (u64)ds->npages << PAGE_SHIFT;
+	struct memalloc_charge *c;
 	int ret;
 
-	if (ds->flags & MEMALLOC_CONTINUOUS && !capable(CAP_SYS_ADMIN)) {
-		ret = memalloc_limits_charge(ds, bytes);
-		if (ret)
+	c = kzalloc(sizeof(*c), MEMALLOC_OBJ_GFP);
+	if (!c)
+		return -ENOMEM;
+	kref_init(&c->ref);
+	c->bytes = (u64)ds->npages << PAGE_SHIFT;
+	c->kind = memalloc_kind_index(ds->flags);
+	c->allocator_id = a->id;
+	/* noaudit: being without the capability is the usual case here. */
+	if (ds->flags & MEMALLOC_CONTINUOUS &&
+	    !ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN)) {
+		c->uid = memalloc_limits_uid();
+		c->limit_bytes = memalloc_limits_footprint(ds);
+		ret = memalloc_limits_charge(c);
+		if (ret) {
+			kfree(c);
 			return ret;
+		}
 	}
-	if (!memalloc_allocator_charge(a, bytes, memalloc_kind_index(ds->flags))) {
-		if (ds->limit_bytes)
-			memalloc_limits_uncharge(ds);
+	if (!memalloc_allocator_charge(a, c->bytes, c->kind)) {
+		if (c->limit_bytes)
+			memalloc_limits_uncharge(c);
+		kfree(c);
 		return -ENOMEM;
 	}
 	refcount_inc(&a->refs);
-	ds->allocator = a;
-	ds->quota_bytes = bytes;
+	c->allocator = a;
+	ds->charge = c;
 	return 0;
 }
 
 /**
- * memalloc_quota_uncharge() - credit a dataspace's memory back
- * @ds: the dataspace, whose memory went back
+ * memalloc_charge_give_back() - credit a dataspace's memory back
+ * @c: its charge, or NULL
  *
- * A second call does nothing. The dataspace keeps its reference to the
- * allocator until it goes (memalloc_quota_put()).
+ * Gives back what the quota and the limits pay and drops the allocator; a
+ * second call does nothing. Called when the memory goes: at revocation,
+ * and when the charge's last holder goes.
  *
- * Context: process context.
+ * Context: process context, or any context that may take a spinlock.
  */
-void memalloc_quota_uncharge(struct memalloc_ds *ds)
+void memalloc_charge_give_back(struct memalloc_charge *c)
 {
-	struct memalloc_allocator *a = ds->allocator;
-
-	if (ds->limit_bytes)
-		memalloc_limits_uncharge(ds);
-	if (!a || !ds->quota_bytes)
+	if (!c)
 		return;
-	memalloc_allocator_uncharge(a, ds->quota_bytes, memalloc_kind_index(ds->flags));
-	ds->quota_bytes = 0;
+	if (c->limit_bytes)
+		memalloc_limits_uncharge(c);
+	if (c->allocator) {
+		memalloc_allocator_uncharge(c->allocator, c->bytes, c->kind);
+		memalloc_allocator_put(c->allocator);
+		c->allocator = NULL;
+	}
+}
+
+/**
+ * memalloc_charge_get() - another holder of a charge
+ * @c: the charge
+ *
+ * Return: @c.
+ */
+struct memalloc_charge *memalloc_charge_get(struct memalloc_charge *c)
+{
+	kref_get(&c->ref);
+	return c;
+}
+
+static void memalloc_charge_release(struct kref *ref)
+{
+	struct memalloc_charge *c = container_of(ref, struct memalloc_charge, ref);
+
+	memalloc_charge_give_back(c);
+	kfree(c);
+}
+
+/**
+ * memalloc_charge_put() - a holder of a charge lets go
+ * @c: the charge, or NULL; the last holder gives it back
+ *
+ * Context: as memalloc_charge_give_back().
+ */
+void memalloc_charge_put(struct memalloc_charge *c)
+{
+	if (c)
+		kref_put(&c->ref, memalloc_charge_release);
+}
+
+/**
+ * memalloc_charge_allocator_id() - the allocator a dataspace was made through
+ * @c: its charge
+ *
+ * Return: the allocator's number (memalloc_allocator_id()).
+ */
+u64 memalloc_charge_allocator_id(const struct memalloc_charge *c)
+{
+	return c->allocator_id;
 }
 
 /**
@@ -421,8 +552,7 @@ int memalloc_factory(struct memalloc_ucmd *ucmd)
 		memalloc_allocator_put(child);
 		return fd;
 	}
-	file = anon_inode_getfile("[memalloc]", ucmd->file->f_op, child,
-				  O_RDWR | cmd->fd_flags);
+	file = memalloc_fs_file("memalloc-allocator", ucmd->file->f_op, child);
 	if (IS_ERR(file)) {
 		put_unused_fd(fd);
 		memalloc_allocator_put(child);
@@ -459,6 +589,7 @@ int memalloc_quota(struct memalloc_ucmd *ucmd)
 	cmd->out_peak = a->peak;
 	cmd->out_children = a->children;
 	BUILD_BUG_ON(sizeof(a->count) > sizeof(cmd->out_count));
+	memset(cmd->out_count, 0, sizeof(cmd->out_count));
 	memcpy(cmd->out_count, a->count, sizeof(a->count));
 	spin_unlock(&a->lock);
 	cmd->out_available = cmd->out_limit == MEMALLOC_QUOTA_UNLIMITED ?

@@ -64,7 +64,44 @@
 
 /* The pseudo file system of the dataspaces' inodes (see ds->inode). */
 static struct vfsmount *memalloc_fs_mnt;
-#define MEMALLOC_FS_MAGIC	0x6d656d61	/* "mema" */
+#define MEMALLOC_FS_MAGIC	MEMALLOC_ALLOCATOR_MAGIC
+
+/**
+ * memalloc_fs_file() - a file of an inode of its own on memalloc's pseudo fs
+ * @name: the name its dentry shows (in /proc/PID/fd)
+ * @fops: its file operations, of this module, which it holds
+ * @priv: its private data
+ *
+ * So that fstatfs() tells its files (MEMALLOC_ALLOCATOR_MAGIC) from any
+ * other, as anon_inode files could not be told apart.
+ *
+ * Context: process context; sleeps.
+ * Return: the file, opened read-write, or an ERR_PTR().
+ */
+struct file *memalloc_fs_file(const char *name, const struct file_operations *fops,
+			      void *priv)
+{
+	struct inode *inode;
+	struct file *file;
+
+	inode = alloc_anon_inode(memalloc_fs_mnt->mnt_sb);
+	if (IS_ERR(inode))
+		return ERR_CAST(inode);
+	/* __fput() drops what fops_get() takes; alloc_file_pseudo() takes none. */
+	fops = fops_get(fops);
+	if (!fops) {
+		iput(inode);
+		return ERR_PTR(-ENOENT);
+	}
+	file = alloc_file_pseudo(inode, memalloc_fs_mnt, name, O_RDWR, fops);
+	if (IS_ERR(file)) {
+		fops_put(fops);
+		iput(inode);
+		return file;
+	}
+	file->private_data = priv;
+	return file;
+}
 
 /**
  * memalloc_ds_lock_live() - hold a dataspace's memory against revocation
@@ -94,8 +131,7 @@ static void memalloc_ds_release(struct kref *kref)
 		if (ds->backing->destroy)
 			ds->backing->destroy(ds);
 	}
-	memalloc_quota_uncharge(ds);
-	memalloc_allocator_put(ds->allocator);
+	memalloc_charge_put(ds->charge);
 	if (ds->inode)
 		iput(ds->inode);
 	mem_cgroup_put(ds->memcg);
@@ -305,7 +341,7 @@ static struct memalloc_ds *memalloc_ds_new(struct memalloc_alloc *cmd,
 	ds->npages = rounded >> PAGE_SHIFT;
 	ds->memcg = get_mem_cgroup_from_mm(current->mm);
 	/* The quota and limits first: a caller past them costs nothing. */
-	ret = memalloc_quota_charge(ds, allocator);
+	ret = memalloc_charge_new(ds, allocator);
 	if (ret)
 		goto err_put_ds;
 	ds->inode = alloc_anon_inode(memalloc_fs_mnt->mnt_sb);
@@ -450,7 +486,7 @@ static int memalloc_ds_revoke(struct memalloc_ds *ds)
 	/* Every block-backed mapping, of every handle, is on the one mapping. */
 	unmap_mapping_range(ds->inode->i_mapping, 0, 0, 1);
 	ds->backing->release(ds);
-	memalloc_quota_uncharge(ds);
+	memalloc_charge_give_back(ds->charge);
 	up_write(&ds->lock);
 	/* Dead now: nothing maps or fills it again but shmem's own faults. */
 	if (ds->backing->revoke)
@@ -507,7 +543,7 @@ int memalloc_ds_init(void)
 	memalloc_fs_mnt = kern_mount(&memalloc_fs_type);
 	if (IS_ERR(memalloc_fs_mnt))
 		return PTR_ERR(memalloc_fs_mnt);
-	ret = memalloc_shmem_init();
+	ret = memalloc_shmem_mount();
 	if (ret)
 		kern_unmount(memalloc_fs_mnt);
 	return ret;
@@ -520,6 +556,6 @@ int memalloc_ds_init(void)
  */
 void memalloc_ds_exit(void)
 {
-	memalloc_shmem_exit();
+	memalloc_shmem_unmount();
 	kern_unmount(memalloc_fs_mnt);
 }

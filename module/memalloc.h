@@ -5,11 +5,11 @@
 #ifndef _MEMALLOC_H
 #define _MEMALLOC_H
 
+#include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/kref.h>
 #include <linux/rwsem.h>
 #include <linux/types.h>
-#include <linux/uidgid.h>
 #include <linux/memalloc.h>
 
 struct dma_buf;
@@ -17,6 +17,7 @@ struct file;
 struct inode;
 struct mem_cgroup;
 struct memalloc_allocator;
+struct memalloc_charge;
 struct memalloc_ds;
 struct memalloc_handle;
 struct page;
@@ -90,7 +91,7 @@ extern const struct memalloc_backing memalloc_contig_backing;
 
 /**
  * struct memalloc_ucmd - one ioctl call, as the handlers see it
- * @file: the open /dev/memalloc it came through
+ * @file: the allocator it came through: /dev/memalloc or a child
  * @ubuf: the caller's struct
  * @user_size: the size the caller gave in the struct's leading field
  * @cmd: the kernel's copy of the struct, zero-extended to the kernel's size
@@ -128,11 +129,8 @@ struct memalloc_ucmd {
  *            no one can punch holes into it through them (MADV_REMOVE)
  * @locked_user: the user charged for RLIMIT_MEMLOCK, or NULL
  * @pinned_mm: the mm whose pinned_vm (VmPin) shows the pages, or NULL
- * @allocator: the allocator it was made through, which it holds
- * @quota_bytes: what is charged to @allocator's quota; 0 once credited back
- * @limit_uid: the user charged for the administrator's limits
- * @limit_bytes: what is charged to that user's and the total limits; 0 when
- *                nothing is
+ * @charge: what its allocator's quota and the administrator's limits pay
+ *          for it, given back at revocation or when its memory goes
  */
 struct memalloc_ds {
 	struct kref kref;
@@ -153,10 +151,7 @@ struct memalloc_ds {
 	struct file *map_file;
 	struct user_struct *locked_user;
 	struct mm_struct *pinned_mm;
-	struct memalloc_allocator *allocator;
-	u64 quota_bytes;
-	kuid_t limit_uid;
-	u64 limit_bytes;
+	struct memalloc_charge *charge;
 };
 
 /**
@@ -185,13 +180,18 @@ struct memalloc_allocator *memalloc_allocator_of(struct file *file);
 void memalloc_allocator_put(struct memalloc_allocator *a);
 u64 memalloc_allocator_id(const struct memalloc_allocator *a);
 unsigned int memalloc_kind_index(u32 flags);
-int memalloc_quota_charge(struct memalloc_ds *ds, struct memalloc_allocator *a);
-void memalloc_quota_uncharge(struct memalloc_ds *ds);
+int memalloc_charge_new(struct memalloc_ds *ds, struct memalloc_allocator *a);
+void memalloc_charge_give_back(struct memalloc_charge *c);
+struct memalloc_charge *memalloc_charge_get(struct memalloc_charge *c);
+void memalloc_charge_put(struct memalloc_charge *c);
+u64 memalloc_charge_allocator_id(const struct memalloc_charge *c);
 int memalloc_factory(struct memalloc_ucmd *ucmd);
 int memalloc_quota(struct memalloc_ucmd *ucmd);
 void memalloc_limits_init(void);
 
 /* dataspace.c: dataspaces and their lifetime */
+struct file *memalloc_fs_file(const char *name, const struct file_operations *fops,
+			      void *priv);
 u32 memalloc_alloc_flags(void);
 void memalloc_version_facts(struct memalloc_version *cmd);
 unsigned int memalloc_ds_page_shift(const struct memalloc_ds *ds);
@@ -235,10 +235,12 @@ void memalloc_block_phys(struct memalloc_ds *ds, u64 offset, u64 *addr,
 			 u64 *len);
 
 /* shmem.c: the tmpfs mounts, and what both shmem backings share */
-int memalloc_shmem_init(void);
-void memalloc_shmem_exit(void);
+int memalloc_shmem_mount(void);
+void memalloc_shmem_unmount(void);
 bool memalloc_shmem_has_huge(void);
 int memalloc_shmem_file(struct memalloc_ds *ds);
+void memalloc_shmem_set_map_fops(struct memalloc_ds *ds,
+				 const struct file_operations *fops);
 int memalloc_shmem_mmap(struct memalloc_handle *h, struct vm_area_struct *vma);
 void memalloc_shmem_revoke(struct memalloc_ds *ds);
 void memalloc_shmem_destroy(struct memalloc_ds *ds);

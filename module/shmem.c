@@ -86,6 +86,25 @@ int memalloc_shmem_file(struct memalloc_ds *ds)
 }
 
 /**
+ * memalloc_shmem_set_map_fops() - give a dataspace's map file memalloc's fops
+ * @ds: the dataspace, whose map file is made
+ * @fops: the file operations, of this module
+ *
+ * The map file is what mappings hold; its fops decide what happens to it
+ * when a vma's file is used again (remap_file_pages()) and when the last
+ * mapping goes. The module stays loaded while it lives.
+ *
+ * Context: process context, before the map file is mapped.
+ */
+void memalloc_shmem_set_map_fops(struct memalloc_ds *ds,
+				 const struct file_operations *fops)
+{
+	fops_put(ds->map_file->f_op);
+	__module_get(THIS_MODULE);
+	ds->map_file->f_op = fops;
+}
+
+/**
  * memalloc_shmem_destroy() - drop a dataspace's shmem files
  * @ds: the dataspace
  *
@@ -196,9 +215,46 @@ static void memalloc_shmem_release(struct memalloc_ds *ds)
 {
 }
 
+/* remap_file_pages() maps a vma's file anew: shmem's mmap, as at first. */
+static int memalloc_lazy_map_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return file_inode(file)->i_fop->mmap(file, vma);
+}
+
+/* The last mapping, or the dataspace, let go of the memory: credit it. */
+static int memalloc_lazy_map_release(struct inode *inode, struct file *file)
+{
+	memalloc_charge_put(file->private_data);
+	return 0;
+}
+
+static const struct file_operations memalloc_lazy_map_fops = {
+	.owner = THIS_MODULE,
+	.mmap = memalloc_lazy_map_mmap,
+	.release = memalloc_lazy_map_release,
+	.fsync = noop_fsync,
+	.llseek = noop_llseek,
+};
+
+/*
+ * Mappings of a lazy dataspace hold its map file, not the dataspace, and
+ * keep the memory past the dataspace's last fd: the map file holds the
+ * charge too, so the allocator's quota pays until the last of them goes.
+ */
+static int memalloc_shmem_init(struct memalloc_ds *ds)
+{
+	int ret = memalloc_shmem_file(ds);
+
+	if (ret)
+		return ret;
+	memalloc_shmem_set_map_fops(ds, &memalloc_lazy_map_fops);
+	ds->map_file->private_data = memalloc_charge_get(ds->charge);
+	return 0;
+}
+
 const struct memalloc_backing memalloc_shmem_backing = {
 	.name = "shmem",
-	.init = memalloc_shmem_file,
+	.init = memalloc_shmem_init,
 	.release = memalloc_shmem_release,
 	.revoke = memalloc_shmem_revoke,
 	.destroy = memalloc_shmem_destroy,
@@ -220,12 +276,12 @@ static struct vfsmount *memalloc_mount(struct file_system_type *type,
 }
 
 /**
- * memalloc_shmem_init() - mount the private tmpfs
+ * memalloc_shmem_mount() - mount the private tmpfs
  *
  * Context: module init.
  * Return: 0 or a negative errno.
  */
-int memalloc_shmem_init(void)
+int memalloc_shmem_mount(void)
 {
 	struct file_system_type *type = get_fs_type("tmpfs");
 	int ret = 0;
@@ -253,13 +309,13 @@ out:
 }
 
 /**
- * memalloc_shmem_exit() - drop the private tmpfs
+ * memalloc_shmem_unmount() - drop the private tmpfs
  *
  * Files still mapped keep their superblock alive until their last unmap.
  *
  * Context: module exit.
  */
-void memalloc_shmem_exit(void)
+void memalloc_shmem_unmount(void)
 {
 	if (memalloc_huge_mnt)
 		kern_unmount(memalloc_huge_mnt);

@@ -151,10 +151,7 @@ static int memalloc_shmem_pinned_init(struct memalloc_ds *ds)
 
 	if (ret)
 		return ret;
-	/* Held by the module while the file lives. */
-	fops_put(ds->map_file->f_op);
-	__module_get(THIS_MODULE);
-	ds->map_file->f_op = &memalloc_pinned_map_fops;
+	memalloc_shmem_set_map_fops(ds, &memalloc_pinned_map_fops);
 	return 0;
 }
 

@@ -40,9 +40,10 @@
 
 /*
  * The API version this header describes; MEMALLOC_VERSION reports the
- * kernel's. 2: MEMALLOC_VERSION's per-kind facts.
+ * kernel's. 2: MEMALLOC_VERSION's per-kind facts. 3: allocators with
+ * quotas (MEMALLOC_FACTORY, MEMALLOC_QUOTA), and EDQUOT from MEMALLOC_ALLOC.
  */
-#define MEMALLOC_API_VERSION 2
+#define MEMALLOC_API_VERSION 3
 
 /**
  * DOC: allocation flags
@@ -503,6 +504,12 @@ struct memalloc_copy_in {
  * not counted. Both accept a size with a K, M or G suffix.
  */
 
+/*
+ * fstatfs()'s f_type of a child allocator's fd, which tells it from any
+ * other file (/dev/memalloc itself is a character device).
+ */
+#define MEMALLOC_ALLOCATOR_MAGIC	0x6d656d61	/* "mema" */
+
 /* How deep child allocators nest below an open of /dev/memalloc. */
 #define MEMALLOC_FACTORY_MAX_DEPTH	16
 /* MEMALLOC_QUOTA's @out_limit of an allocator without a limit. */
@@ -522,7 +529,8 @@ struct memalloc_copy_in {
  * Errors: EINVAL (@quota 0 or above 2^63 - 1, unknown @fd_flags), ENOMEM
  * (the parent's quota cannot cover @quota, or no memory for the child),
  * ENOSPC (the parent is MEMALLOC_FACTORY_MAX_DEPTH deep already), EBADF
- * (the allocator is not open for writing), EMFILE (no free fd).
+ * (the allocator is not open for writing), EMFILE (no free fd), ENFILE
+ * (the system's limit on open files).
  */
 struct memalloc_factory {
 	__u32 size;
