@@ -24,6 +24,7 @@ struct memalloc_ds {
 };
 
 void memalloc_get(struct memalloc *ma);
+int memalloc_check_allocator(int fd);
 int memalloc_cmd(struct memalloc *ma, unsigned long cmd, void *arg);
 int memalloc_alloc_raw(struct memalloc *ma, uint64_t size, unsigned int flags,
 		       unsigned int align, unsigned int *raised_align);

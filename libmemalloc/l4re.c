@@ -120,7 +120,7 @@ MEMALLOC_EXPORT long l4re_ma_alloc_align_srv(l4_cap_idx_t srv, unsigned long siz
 {
 	struct memalloc ma = memalloc_l4re_srv(srv);
 
-	if (l4_is_invalid_cap(srv))
+	if (l4_is_invalid_cap(srv) || memalloc_check_allocator(srv))
 		return -EINVAL;
 	return memalloc_l4re_alloc(&ma, size, mem, flags, align);
 }
@@ -135,7 +135,7 @@ MEMALLOC_EXPORT long l4re_ma_free_srv(l4_cap_idx_t srv, l4re_ds_t mem)
 {
 	struct memalloc ma = memalloc_l4re_srv(srv);
 
-	if (l4_is_invalid_cap(srv))
+	if (l4_is_invalid_cap(srv) || memalloc_check_allocator(srv))
 		return -EINVAL;
 	return memalloc_fd_free(&ma, mem);
 }

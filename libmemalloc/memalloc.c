@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <libkmod.h>
@@ -78,27 +78,38 @@ MEMALLOC_EXPORT int memalloc_open(struct memalloc **ma)
 	return 0;
 }
 
-/* Anonymous inodes' file system: child allocators are files there. */
-#define MEMALLOC_ANON_INODE_FS_MAGIC 0x09041934
+/*
+ * Is @fd an allocator: a child allocator (its own file system's magic) or
+ * /dev/memalloc (the device number of the node): 0, or -EINVAL for any
+ * other file, which is never sent an ioctl.
+ */
+int memalloc_check_allocator(int fd)
+{
+	struct stat st, dev;
+	struct statfs sfs;
+
+	if (fstatfs(fd, &sfs) || fstat(fd, &st))
+		return -errno;
+	if (sfs.f_type == MEMALLOC_ALLOCATOR_MAGIC)
+		return 0;
+	if (S_ISCHR(st.st_mode) && !stat(MEMALLOC_DEVICE, &dev) &&
+	    S_ISCHR(dev.st_mode) && st.st_rdev == dev.st_rdev)
+		return 0;
+	return -EINVAL;
+}
 
 MEMALLOC_EXPORT int memalloc_import(int fd, struct memalloc **ma)
 {
 	struct memalloc_quota q = { .size = sizeof(q) };
 	struct memalloc *m;
-	struct statfs sfs;
-	struct stat st;
-	int own;
+	int own, ret;
 
-	/*
-	 * Only /dev/memalloc or an anonymous file are asked MEMALLOC_QUOTA,
-	 * which tells an allocator from them: never another driver's file.
-	 */
-	if (fstat(fd, &st) || fstatfs(fd, &sfs))
-		return -errno;
-	if (!S_ISCHR(st.st_mode) && sfs.f_type != MEMALLOC_ANON_INODE_FS_MAGIC)
-		return -EINVAL;
+	ret = memalloc_check_allocator(fd);
+	if (ret)
+		return ret;
+	/* A module older than the library has no quotas to tell. */
 	if (ioctl(fd, MEMALLOC_QUOTA, &q))
-		return errno == ENOTTY ? -EINVAL : -errno;
+		return errno == ENOTTY ? -EOPNOTSUPP : -errno;
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;

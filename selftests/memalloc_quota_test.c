@@ -4,7 +4,10 @@
  * makes them, and the administrator's limits on CONTINUOUS memory.
  */
 #include <pthread.h>
+#include <sched.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <sys/statfs.h>
 #include <sys/sysinfo.h>
 #include <sys/wait.h>
 
@@ -92,6 +95,56 @@ TEST_F(quota, quota_rejects_reserved_and_short_structs)
 	q.__reserved = 0;
 	q.size = offsetof(struct memalloc_quota, out_count);
 	EXPECT_EQ(-EINVAL, ds_ioctl(self->dev, MEMALLOC_QUOTA, &q));
+}
+
+TEST_F(quota, quota_answers_every_count_it_has)
+{
+	struct memalloc_quota q = { .size = sizeof(q) };
+
+	/* Counts of kinds that do not exist are 0, not the caller's bytes. */
+	q.out_count[6] = 0xdeadbeef;
+	q.out_count[7] = 0xdeadbeef;
+	ASSERT_EQ(0, ds_ioctl(self->dev, MEMALLOC_QUOTA, &q));
+	EXPECT_EQ(0u, q.out_count[6]);
+	EXPECT_EQ(0u, q.out_count[7]);
+}
+
+TEST_F(quota, the_largest_quota_is_taken_and_the_root_never_wraps)
+{
+	int a = factory(self->dev, INT64_MAX), b = factory(self->dev, INT64_MAX);
+
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	/* A third would take the unlimited count past 2^64. */
+	EXPECT_EQ(-ENOMEM, factory(self->dev, INT64_MAX));
+	EXPECT_EQ(2ULL * INT64_MAX, used_of(self->dev));
+	close(a);
+	close(b);
+	EXPECT_EQ(0, used_of(self->dev));
+}
+
+TEST_F(quota, a_child_is_known_by_its_file_system)
+{
+	struct statfs sfs;
+	int a = factory(self->dev, MIB);
+
+	ASSERT_LE(0, a);
+	ASSERT_EQ(0, fstatfs(a, &sfs));
+	EXPECT_EQ(MEMALLOC_ALLOCATOR_MAGIC, (unsigned long)sfs.f_type);
+	close(a);
+}
+
+TEST_F(quota, no_free_fd_reserves_nothing)
+{
+	struct rlimit old, none = { 0, 0 };
+
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &old));
+	none.rlim_max = old.rlim_max;
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &none));
+	EXPECT_EQ(-EMFILE, factory(self->dev, MIB));
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &old));
+	EXPECT_EQ(0, used_of(self->dev));
+	EXPECT_EQ(0, quota_of(self->dev).out_children);
 }
 
 TEST_F(quota, exact_fit_then_one_byte_over)
@@ -210,6 +263,63 @@ TEST_F(quota, a_mapping_holds_the_charge_until_it_goes)
 	munmap(p, MIB);
 	EXPECT_EQ(0, used_of(a));
 	close(a);
+}
+
+/* A lazy mapping holds the memory past the fd: the charge stays with it. */
+static void lazy_mapping_holds_charge(struct __test_metadata *_metadata, int dev,
+				      uint32_t flags, uint64_t len)
+{
+	int a = factory(dev, len), ds;
+	char *p;
+
+	ASSERT_LE(0, a);
+	ds = ds_alloc(a, len, flags, 0, O_CLOEXEC);
+	ASSERT_LE(0, ds);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, ds, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	close(ds);
+	EXPECT_EQ(len, used_of(a));
+	EXPECT_EQ(-ENOMEM, ds_alloc(a, PAGE, 0, 0, O_CLOEXEC));
+	memset(p, 0x77, len);
+	EXPECT_EQ(0x77, p[len - 1]);
+	munmap(p, len);
+	EXPECT_EQ(0, used_of(a));
+	close(a);
+}
+
+TEST_F(quota, a_lazy_mapping_holds_the_charge_until_it_goes)
+{
+	lazy_mapping_holds_charge(_metadata, self->dev, 0, MIB);
+}
+
+TEST_F(quota, a_lazy_super_pages_mapping_holds_the_charge_until_it_goes)
+{
+	struct memalloc_version v = { .size = sizeof(v) };
+
+	ASSERT_EQ(0, ds_ioctl(self->dev, MEMALLOC_VERSION, &v));
+	if (!(v.out_kinds & MEMALLOC_KIND_SUPER_PAGES))
+		SKIP(return, "no SUPER_PAGES on this kernel");
+	lazy_mapping_holds_charge(_metadata, self->dev, MEMALLOC_SUPER_PAGES, 4 * MIB);
+}
+
+TEST_F(quota, a_revoked_dataspace_lets_its_allocator_go)
+{
+	int p = factory(self->dev, 2 * MIB), c, d;
+
+	ASSERT_LE(0, p);
+	c = factory(p, MIB);
+	ASSERT_LE(0, c);
+	d = ds_alloc(c, PAGE, 0, 0, O_CLOEXEC);
+	ASSERT_LE(0, d);
+	close(c);
+	EXPECT_EQ(MIB, used_of(p));
+	/* Revoked through another allocator: its own one is credited. */
+	EXPECT_EQ(0, ds_free(self->dev, d));
+	/* The dead fd is still open; the child and its reservation are gone. */
+	EXPECT_EQ(0, used_of(p));
+	EXPECT_EQ(0, quota_of(p).out_children);
+	close(d);
+	close(p);
 }
 
 TEST_F(quota, free_credits_back_at_once)
@@ -347,6 +457,10 @@ TEST_F(quota, the_library_and_l4re_names_use_an_allocator)
 	close(fd);
 	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	EXPECT_EQ(-EINVAL, memalloc_import(fd, &not_one));
+	EXPECT_EQ(-EINVAL, l4re_ma_alloc_srv(fd, PAGE, fd, 0));
+	close(fd);
+	fd = eventfd(0, EFD_CLOEXEC);
+	EXPECT_EQ(-EINVAL, memalloc_import(fd, &not_one));
 	close(fd);
 	memalloc_close(child);
 	memalloc_close(root);
@@ -376,16 +490,37 @@ static void *race_thread(void *arg)
 	return NULL;
 }
 
+/* Allocate and close at once, at the quota's edge; a sampler watches. */
+struct churn {
+	int a;
+	int stop;
+	uint64_t worst;
+};
+
 static void *churn_thread(void *arg)
 {
-	int a = *(int *)arg, i, fd;
+	struct churn *c = arg;
+	int i, fd;
 
-	for (i = 0; i < 500; i++) {
-		fd = ds_alloc(a, 2 * PAGE, i % 2 ? MEMALLOC_PINNED : 0, 0, O_CLOEXEC);
+	for (i = 0; i < 400; i++) {
+		fd = ds_alloc(c->a, PAGE, i % 2 ? MEMALLOC_PINNED : 0, 0, O_CLOEXEC);
 		if (fd >= 0)
 			close(fd);
 		else if (fd != -ENOMEM)
 			return (void *)1;
+	}
+	return NULL;
+}
+
+static void *sample_thread(void *arg)
+{
+	struct churn *c = arg;
+	uint64_t used;
+
+	while (!__atomic_load_n(&c->stop, __ATOMIC_RELAXED)) {
+		used = used_of(c->a);
+		if (used > c->worst)
+			c->worst = used;
 	}
 	return NULL;
 }
@@ -416,16 +551,31 @@ TEST_F(quota, eight_threads_never_exceed_the_limit)
 			close(r[i].held[j]);
 	EXPECT_EQ(0, used_of(a));
 
-	/* Allocating and closing at once: the peak stays within. */
+	close(a);
+}
+
+TEST_F(quota, eight_threads_at_the_edge_stay_within)
+{
+	struct churn c = { .a = factory(self->dev, 4 * PAGE) };
+	pthread_t t[8], sampler;
+	void *ret;
+	int i;
+
+	ASSERT_LE(0, c.a);
+	/* Eight threads for four pages: most tries meet a full quota. */
+	ASSERT_EQ(0, pthread_create(&sampler, NULL, sample_thread, &c));
 	for (i = 0; i < 8; i++)
-		ASSERT_EQ(0, pthread_create(&t[i], NULL, churn_thread, &a));
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, churn_thread, &c));
 	for (i = 0; i < 8; i++) {
 		ASSERT_EQ(0, pthread_join(t[i], &ret));
 		EXPECT_EQ(NULL, ret);
 	}
-	EXPECT_GE(64 * PAGE, quota_of(a).out_peak);
-	EXPECT_EQ(0, used_of(a));
-	close(a);
+	__atomic_store_n(&c.stop, 1, __ATOMIC_RELAXED);
+	ASSERT_EQ(0, pthread_join(sampler, NULL));
+	EXPECT_GE(4 * PAGE, c.worst);
+	EXPECT_EQ(4 * PAGE, quota_of(c.a).out_peak);
+	EXPECT_EQ(0, used_of(c.a));
+	close(c.a);
 }
 
 /* The administrator's limits on CONTINUOUS memory. */
@@ -506,8 +656,18 @@ TEST_F(limits, the_parameters_take_sizes_and_refuse_junk)
 	EXPECT_EQ(3 * MIB, (uint64_t)read_long(PARAMS "contig_user_max"));
 	ASSERT_EQ(0, write_file(PARAMS "contig_user_max", "65536"));
 	EXPECT_EQ(64 * KIB, (uint64_t)read_long(PARAMS "contig_user_max"));
+	ASSERT_EQ(0, write_file(PARAMS "contig_user_max", "2G\n"));
+	EXPECT_EQ(2048 * MIB, (uint64_t)read_long(PARAMS "contig_user_max"));
+	ASSERT_EQ(0, write_file(PARAMS "contig_user_max", "64K"));
 	EXPECT_EQ(-EINVAL, write_file(PARAMS "contig_user_max", "lots"));
 	EXPECT_EQ(-EINVAL, write_file(PARAMS "contig_user_max", "12X"));
+	EXPECT_EQ(-EINVAL, write_file(PARAMS "contig_user_max", "1T"));
+	EXPECT_EQ(-EINVAL, write_file(PARAMS "contig_user_max", "16E"));
+	EXPECT_EQ(-EINVAL, write_file(PARAMS "contig_user_max", "-1"));
+	EXPECT_EQ(-EINVAL, write_file(PARAMS "contig_user_max", "1m"));
+	/* Past 2^64, never wrapped to a small limit. */
+	EXPECT_EQ(-EINVAL, write_file(PARAMS "contig_user_max", "99999999999999999999"));
+	EXPECT_EQ(-EINVAL, write_file(PARAMS "contig_user_max", "17179869184G"));
 	EXPECT_EQ(64 * KIB, (uint64_t)read_long(PARAMS "contig_user_max"));
 }
 
@@ -572,34 +732,119 @@ TEST_F(limits, the_total_binds_all_users_together)
 	close(sv[1]);
 }
 
+/* Root without CAP_SYS_ADMIN: an ordinary user, uid 0. */
+static int as_root_without_admin(int dev, uint64_t size)
+{
+	int fd;
+
+	if (drop_effective_cap(CAP_SYS_ADMIN))
+		return -EPERM;
+	fd = ds_alloc(dev, size, MEMALLOC_CONTINUOUS, 0, O_CLOEXEC);
+	set_effective_cap(CAP_SYS_ADMIN, 1);
+	return fd;
+}
+
 TEST_F(limits, cap_sys_admin_is_exempt_and_not_counted)
 {
 	const uint64_t sizes[] = { MIB };
 	const uint32_t flags[] = { MEMALLOC_CONTINUOUS };
 	const int ok[] = { 0 };
-	int ds;
+	int ds, held;
+
+	ASSERT_EQ(0, write_file(PARAMS "contig_user_max", "1M"));
+	ASSERT_EQ(0, write_file(PARAMS "contig_total_max", "8M"));
+	ds = ds_alloc(self->dev, 16 * MIB, MEMALLOC_CONTINUOUS, 0, O_CLOEXEC);
+	ASSERT_LE(0, ds);
+	/* Root's 16 MiB left the unprivileged all of theirs. */
+	held = as_root_without_admin(self->dev, 512 * KIB);
+	ASSERT_LE(0, held);
+	/* uid 0 holds 512 KiB: nobody is another user, with its megabyte. */
+	EXPECT_EQ(0, wait_code(as_user(self->dev, NOBODY, 1, sizes, flags, ok, -1)));
+	EXPECT_EQ(-EDQUOT, as_root_without_admin(self->dev, 768 * KIB));
+	close(held);
+	EXPECT_LE(0, held = as_root_without_admin(self->dev, MIB));
+	close(held);
+	close(ds);
+}
+
+/* A dataspace of 4 KiB aligned to 2 MiB spoils 2 MiB: it counts so. */
+TEST_F(limits, an_aligned_block_counts_its_alignment)
+{
 	pid_t pid;
 
 	ASSERT_EQ(0, write_file(PARAMS "contig_user_max", "1M"));
-	ASSERT_EQ(0, write_file(PARAMS "contig_total_max", "1M"));
-	ds = ds_alloc(self->dev, 2 * MIB, MEMALLOC_CONTINUOUS, 0, O_CLOEXEC);
-	ASSERT_LE(0, ds);
-	/* Root's 2 MiB left the unprivileged their whole megabyte. */
-	EXPECT_EQ(0, wait_code(as_user(self->dev, NOBODY, 1, sizes, flags, ok, -1)));
-	/* Root without CAP_SYS_ADMIN is counted as uid 0. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (setresgid(NOBODY, NOBODY, NOBODY) || setresuid(NOBODY, NOBODY, NOBODY))
+			_exit(100);
+		_exit(ds_alloc(self->dev, PAGE, MEMALLOC_CONTINUOUS, 21, O_CLOEXEC) == -EDQUOT ?
+		      0 : 1);
+	}
+	EXPECT_EQ(0, wait_code(pid));
+	ASSERT_EQ(0, write_file(PARAMS "contig_user_max", "2M"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (setresgid(NOBODY, NOBODY, NOBODY) || setresuid(NOBODY, NOBODY, NOBODY))
+			_exit(100);
+		_exit(ds_alloc(self->dev, PAGE, MEMALLOC_CONTINUOUS, 21, O_CLOEXEC) >= 0 ?
+		      0 : 1);
+	}
+	EXPECT_EQ(0, wait_code(pid));
+}
+
+/*
+ * In a user namespace of its own, a user is neither exempt (its
+ * CAP_SYS_ADMIN there is not the machine's) nor another user for each uid
+ * the namespace maps: the namespace's owner is charged.
+ */
+TEST_F(limits, a_user_namespace_is_its_owner)
+{
+	const uint64_t sizes[] = { MIB };
+	const uint32_t flags[] = { MEMALLOC_CONTINUOUS };
+	const int ok[] = { 0 };
+	int sv[2], go[2], holder_sock[2];
+	char c, path[64];
+	pid_t holder, pid;
+
+	ASSERT_EQ(0, write_file(PARAMS "contig_user_max", "1M"));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, holder_sock));
+	holder = as_user(self->dev, NOBODY, 1, sizes, flags, ok, holder_sock[1]);
+	ASSERT_EQ(1, read(holder_sock[0], &c, 1));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	ASSERT_EQ(0, pipe(go));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
 		int fd;
 
-		if (drop_effective_cap(CAP_SYS_ADMIN))
-			_exit(1);
-		fd = ds_alloc(self->dev, 2 * MIB, MEMALLOC_CONTINUOUS, 0, O_CLOEXEC);
-		_exit(fd == -EDQUOT ? 0 : 2);
+		if (setresgid(NOBODY, NOBODY, NOBODY) || setresuid(NOBODY, NOBODY, NOBODY))
+			_exit(100);
+		if (unshare(CLONE_NEWUSER))
+			_exit(101);
+		/* Root maps uid 0 here to another uid, 65533. */
+		if (write(sv[1], "u", 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(102);
+		if (setresuid(0, 0, 0))
+			_exit(103);
+		fd = ds_alloc(self->dev, MIB, MEMALLOC_CONTINUOUS, 0, O_CLOEXEC);
+		/* Owner nobody holds its megabyte already: over. */
+		_exit(fd == -EDQUOT ? 0 : 1);
 	}
+	ASSERT_EQ(1, read(sv[0], &c, 1));
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
+	ASSERT_EQ(0, write_file(path, "0 65533 1"));
+	ASSERT_EQ(1, write(go[1], "g", 1));
 	EXPECT_EQ(0, wait_code(pid));
-	EXPECT_EQ(0, wait_code(as_user(self->dev, NOBODY, 1, sizes, flags, ok, -1)));
-	close(ds);
+	ASSERT_EQ(1, write(holder_sock[0], "k", 1));
+	EXPECT_EQ(0, wait_code(holder));
+	close(sv[0]);
+	close(sv[1]);
+	close(go[0]);
+	close(go[1]);
+	close(holder_sock[0]);
+	close(holder_sock[1]);
 }
 
 TEST_F(limits, a_lower_limit_refuses_new_and_keeps_old)
