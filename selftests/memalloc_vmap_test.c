@@ -363,9 +363,9 @@ TEST_F(names, sizes)
 		{ 3 * 1024, "lazy:3K" },
 		{ MIB, "lazy:1M" },
 		{ 3 * MIB + 4096, "lazy:3076K" },
-		{ 2048 * MIB, "lazy:2G" },
-		{ 3072 * MIB + MIB, "lazy:3073M" },
-		{ 5ull << 40, "lazy:5120G" },
+		{ 1024 * MIB, "lazy:1G" },
+		{ 1024 * MIB + MIB, "lazy:1025M" },
+		{ 1024 * MIB + 1, "lazy:1073741825" },
 	};
 	char *name;
 	size_t i;
