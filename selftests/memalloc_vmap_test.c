@@ -151,12 +151,23 @@ FIXTURE_TEARDOWN(kind)
 	free(self->want);
 }
 
+/*
+ * A kind this kernel does not offer was skipped in the setup, which older
+ * harnesses (6.1's) follow with the test all the same: return at once.
+ */
+#define OFFERED_OR_RETURN()		\
+	do {				\
+		if (self->fd < 0)	\
+			return;		\
+	} while (0)
+
 TEST_F(kind, user_writes_kernel_reads_and_back)
 {
 	static const uint64_t offs[] = { 0, LEN / 2 - 100, LEN - 8192 };
 	uint64_t off;
 	size_t i;
 
+	OFFERED_OR_RETURN();
 	fill(self->map, LEN, 0, 1);
 	ASSERT_EQ(0, importer_vmap(self->imp, self->fd));
 	ASSERT_EQ(0, importer_rw(self->imp, 0, self->buf, LEN, 0));
@@ -178,6 +189,7 @@ TEST_F(kind, user_writes_kernel_reads_and_back)
 
 TEST_F(kind, free_is_ebusy_while_vmapped)
 {
+	OFFERED_OR_RETURN();
 	ASSERT_EQ(0, importer_vmap(self->imp, self->fd));
 	EXPECT_EQ(-EBUSY, ds_free(self->dev, self->fd));
 	/* Still there, for both sides. */
@@ -192,6 +204,7 @@ TEST_F(kind, free_is_ebusy_while_vmapped)
 
 TEST_F(kind, clear_while_vmapped_zeroes_what_it_sees)
 {
+	OFFERED_OR_RETURN();
 	fill(self->map, LEN, 0, 4);
 	ASSERT_EQ(0, importer_vmap(self->imp, self->fd));
 	/* Part of a page to beyond the middle, then the rest. */
@@ -213,9 +226,11 @@ TEST_F(kind, clear_while_vmapped_zeroes_what_it_sees)
 
 TEST_F(kind, read_only_handle_is_vmapped_writable)
 {
-	int ro = ds_dup(self->dev, self->fd, MEMALLOC_RIGHT_R,
-			variant->flags & MEMALLOC_CACHING_MASK);
+	int ro;
 
+	OFFERED_OR_RETURN();
+	ro = ds_dup(self->dev, self->fd, MEMALLOC_RIGHT_R,
+		    variant->flags & MEMALLOC_CACHING_MASK);
 	ASSERT_LE(0, ro) TH_LOG("%s", strerror(-ro));
 	fill(self->map, 8192, 0, 5);
 	/* Documented: a kernel importer maps a read-only handle, writably. */
@@ -239,6 +254,7 @@ TEST_F(kind, names_its_dma_buf)
 	char want[32], *name, *exp;
 	int ro;
 
+	OFFERED_OR_RETURN();
 	snprintf(want, sizeof(want), "%s:4M", variant->kind);
 	name = fdinfo_field(self->fd, "name");
 	exp = fdinfo_field(self->fd, "exp_name");
@@ -263,8 +279,10 @@ TEST_F(kind, cpu_sync_with_vgem_attached_and_vmapped)
 {
 	struct drm_prime_handle prime = { .fd = self->fd };
 	struct drm_gem_close gclose = { 0 };
-	int vgem = open_vgem();
+	int vgem;
 
+	OFFERED_OR_RETURN();
+	vgem = open_vgem();
 	ASSERT_LE(0, vgem) TH_LOG("no vgem device (modprobe vgem)");
 	ASSERT_EQ(0, ioctl(vgem, DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime))
 		TH_LOG("import: %s", strerror(errno));
@@ -300,6 +318,7 @@ TEST_F(kind, memory_goes_back_after_close)
 	long before, during, after, refs;
 	int fd;
 
+	OFFERED_OR_RETURN();
 	munmap(self->map, LEN);
 	self->map = MAP_FAILED;
 	close(self->fd);
