@@ -7,6 +7,7 @@
 #ifndef _MEMALLOC_COMPAT_H
 #define _MEMALLOC_COMPAT_H
 
+#include <linux/dma-buf.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
@@ -91,5 +92,31 @@ static inline int memalloc_notify_change(struct dentry *dentry,
  * it moves the entries, so that open() zaps them first, properly.
  */
 #define MEMALLOC_MREMAP_LOSES_PUDS	MEMALLOC_HUGE_PFNMAP_PUD
+
+/*
+ * A kernel mapping of a dma-buf, for an importer holding no lock: until
+ * 6.2 dma_buf_vmap() takes the dma-buf's own mutex; since then it wants
+ * the buffer's reservation lock held, which the _unlocked variants take.
+ * (The test importer's; memalloc's exporter is called under either.)
+ */
+static inline int memalloc_dma_buf_vmap_unlocked(struct dma_buf *dmabuf,
+						 struct iosys_map *map)
+{
+#if MEMALLOC_KERNEL_SINCE(6, 2)
+	return dma_buf_vmap_unlocked(dmabuf, map);
+#else
+	return dma_buf_vmap(dmabuf, map);
+#endif
+}
+
+static inline void memalloc_dma_buf_vunmap_unlocked(struct dma_buf *dmabuf,
+						    struct iosys_map *map)
+{
+#if MEMALLOC_KERNEL_SINCE(6, 2)
+	dma_buf_vunmap_unlocked(dmabuf, map);
+#else
+	dma_buf_vunmap(dmabuf, map);
+#endif
+}
 
 #endif /* _MEMALLOC_COMPAT_H */

@@ -45,12 +45,20 @@
  * ds->pages or the shmem file's pages, or tests ds->dead, holds it for
  * reading: the commands, mmap() and the fault handler of block-backed
  * mappings. memalloc_ds_revoke() holds it for writing, and so do the
- * changes of ds->attachments.
+ * changes of ds->attachments (memalloc_ds_hold()).
  *
- * ds->clear_lock keeps device attachments and hole punching apart: a
- * clear holds it for reading from its look at ds->attachments until its
- * punch is done, attaching holds it for writing. It ranks above the shmem
- * file's locks, which a punch takes.
+ * Holders (device attachments, kernel mappings) and hole punching stay
+ * apart without a lock between them: a clear that punches counts itself in
+ * ds->punching under ds->lock, having seen no holder there, until its
+ * punch is done; memalloc_ds_hold() waits for ds->punching to drop to
+ * zero. A lock would not do: the dma-buf core calls the exporter's vmap
+ * under the buffer's reservation lock (6.12), which ranks below mmap_lock
+ * and so below the shmem file's locks a punch takes. Waiting is safe where
+ * that lock would not be, as a punch waits for nothing a holder's caller
+ * may hold.
+ *
+ * ds->attach_lock, innermost, guards the list of device attachments and
+ * each handle's kernel mapping, which CPU access syncs.
  *
  * Order: mmap_lock, then ds->lock (faults, mmap()), then the dataspace's
  * i_mmap_rwsem (revocation zapping block-backed mappings). The shmem
@@ -136,6 +144,82 @@ static void memalloc_ds_release(struct kref *kref)
 		iput(ds->inode);
 	mem_cgroup_put(ds->memcg);
 	kfree(ds);
+}
+
+/**
+ * memalloc_ds_hold() - hold a dataspace's memory for a device or the kernel
+ * @ds: the dataspace
+ *
+ * What a device attachment and a kernel mapping (vmap) take: until
+ * memalloc_ds_unhold(), MEMALLOC_FREE fails with EBUSY, and MEMALLOC_CLEAR
+ * zeroes in place rather than punching out pages the holder would go on
+ * seeing. Waits for punches in flight first (see "DOC: Locking").
+ *
+ * Context: process context; sleeps; also under a dma-buf's reservation lock.
+ * Return: 0, -ENODEV when @ds was revoked, or -EINTR.
+ */
+int memalloc_ds_hold(struct memalloc_ds *ds)
+{
+	int ret = 0;
+
+	for (;;) {
+		if (down_write_killable(&ds->lock))
+			return -EINTR;
+		if (ds->dead || !atomic_read(&ds->punching))
+			break;
+		up_write(&ds->lock);
+		if (wait_event_killable(ds->punch_wait, !atomic_read(&ds->punching)))
+			return -EINTR;
+	}
+	if (ds->dead)
+		ret = -ENODEV;
+	else
+		ds->attachments++;
+	up_write(&ds->lock);
+	return ret;
+}
+
+/**
+ * memalloc_ds_unhold() - drop what memalloc_ds_hold() took
+ * @ds: the dataspace
+ *
+ * Context: process context; sleeps.
+ */
+void memalloc_ds_unhold(struct memalloc_ds *ds)
+{
+	down_write(&ds->lock);
+	ds->attachments--;
+	up_write(&ds->lock);
+}
+
+/**
+ * memalloc_ds_punch_begin() - may a clear punch holes now
+ * @ds: the dataspace, its lock held
+ *
+ * Context: under ds->lock.
+ * Return: true when nothing holds @ds (memalloc_ds_hold()); then the
+ * caller punches, after dropping ds->lock, and calls
+ * memalloc_ds_punch_end() when done.
+ */
+bool memalloc_ds_punch_begin(struct memalloc_ds *ds)
+{
+	lockdep_assert_held(&ds->lock);
+	if (ds->attachments)
+		return false;
+	atomic_inc(&ds->punching);
+	return true;
+}
+
+/**
+ * memalloc_ds_punch_end() - a punch is done
+ * @ds: the dataspace
+ *
+ * Context: any.
+ */
+void memalloc_ds_punch_end(struct memalloc_ds *ds)
+{
+	if (atomic_dec_and_test(&ds->punching))
+		wake_up_all(&ds->punch_wait);
 }
 
 /**
@@ -334,7 +418,9 @@ static struct memalloc_ds *memalloc_ds_new(struct memalloc_alloc *cmd,
 		return ERR_PTR(-ENOMEM);
 	kref_init(&ds->kref);
 	init_rwsem(&ds->lock);
-	init_rwsem(&ds->clear_lock);
+	init_waitqueue_head(&ds->punch_wait);
+	mutex_init(&ds->attach_lock);
+	INIT_LIST_HEAD(&ds->attach_list);
 	ds->size = cmd->length;
 	ds->flags = cmd->flags;
 	ds->align = cmd->align;

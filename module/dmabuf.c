@@ -6,6 +6,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/fcntl.h>
 #include <linux/fs.h>
+#include <linux/highmem.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -14,7 +15,11 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/scatterlist.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/vmalloc.h>
+#include <uapi/linux/dma-buf.h>
 
 #include "compat.h"
 #include "memalloc.h"
@@ -35,10 +40,14 @@ MODULE_IMPORT_NS(DMA_BUF);
  * gone while its dma-buf lives on (an O_PATH open of /proc/PID/fd/N keeps
  * the dma-buf's dentry, not its file).
  *
- * Devices import a handle as any dma-buf. A mapping for a device holds
- * every page, populated for a lazy dataspace and charged to the
- * dataspace's own memory cgroup; an attachment holds the dataspace
- * against revocation.
+ * Devices import a handle as any dma-buf. A mapping for a device, and the
+ * kernel's mapping (vmap), hold every page, populated for a lazy dataspace
+ * and charged to the dataspace's own memory cgroup; an attachment and a
+ * kernel mapping hold the dataspace against revocation. CPU access
+ * (DMA_BUF_IOCTL_SYNC, dma_buf_begin_cpu_access()) syncs every device
+ * mapping of the dataspace. Each dma-buf is named after its dataspace's
+ * kind and size, "pinned:1M" say, as /proc/PID/fdinfo and the dma-buf
+ * debugfs show it; its exporter name is "memalloc".
  */
 
 static const struct dma_buf_ops memalloc_dma_buf_ops;
@@ -54,37 +63,66 @@ bool memalloc_handle_writable(const struct memalloc_handle *h)
 	return h->writable;
 }
 
+/**
+ * struct memalloc_attachment - a device's attachment to a dataspace
+ * @node: on ds->attach_list
+ * @dev: the device
+ * @sgt: its mapping while mapped, else NULL; under ds->attach_lock
+ */
+struct memalloc_attachment {
+	struct list_head node;
+	struct device *dev;
+	struct sg_table *sgt;
+};
+
+/* An attachment holds the dataspace as a kernel mapping does. */
 static int memalloc_attach(struct dma_buf *dmabuf,
 			   struct dma_buf_attachment *attach)
 {
 	struct memalloc_handle *h = dmabuf->priv;
 	struct memalloc_ds *ds = h->ds;
-	int ret = 0;
+	struct memalloc_attachment *a;
+	int ret;
 
-	/* Not while a clear punches holes the device would not see. */
-	if (down_write_killable(&ds->clear_lock))
-		return -EINTR;
-	if (down_write_killable(&ds->lock)) {
-		up_write(&ds->clear_lock);
-		return -EINTR;
+	a = kzalloc(sizeof(*a), MEMALLOC_OBJ_GFP);
+	if (!a)
+		return -ENOMEM;
+	ret = memalloc_ds_hold(ds);
+	if (ret) {
+		kfree(a);
+		return ret;
 	}
-	if (ds->dead)
-		ret = -ENODEV;
-	else
-		ds->attachments++;
-	up_write(&ds->lock);
-	up_write(&ds->clear_lock);
-	return ret;
+	a->dev = attach->dev;
+	attach->priv = a;
+	mutex_lock(&ds->attach_lock);
+	list_add(&a->node, &ds->attach_list);
+	mutex_unlock(&ds->attach_lock);
+	return 0;
 }
 
 static void memalloc_detach(struct dma_buf *dmabuf,
 			    struct dma_buf_attachment *attach)
 {
 	struct memalloc_handle *h = dmabuf->priv;
+	struct memalloc_attachment *a = attach->priv;
 
-	down_write(&h->ds->lock);
-	h->ds->attachments--;
-	up_write(&h->ds->lock);
+	mutex_lock(&h->ds->attach_lock);
+	list_del(&a->node);
+	mutex_unlock(&h->ds->attach_lock);
+	kfree(a);
+	memalloc_ds_unhold(h->ds);
+}
+
+/* Drop the references of @n pages, rescheduling now and then. */
+static void memalloc_put_pages(struct page **pages, pgoff_t n)
+{
+	pgoff_t i;
+
+	for (i = 0; i < n; i++) {
+		put_page(pages[i]);
+		if (!((i + 1) % MEMALLOC_FAULT_BATCH))
+			cond_resched();
+	}
 }
 
 static void memalloc_put_sgt_pages(struct sg_table *sgt)
@@ -99,13 +137,64 @@ static void memalloc_put_sgt_pages(struct sg_table *sgt)
 	}
 }
 
+/**
+ * memalloc_hold_pages() - every page of a held dataspace, a reference each
+ * @ds: the dataspace, held (memalloc_ds_hold()) against revocation, so
+ *      that its pages may be looked up without ds->lock
+ *
+ * A device's or the kernel's mapping needs every page: they are populated
+ * where absent, and, with the page array, charged to the dataspace's own
+ * memory cgroup, whoever maps it (an eager dataspace holds its pages
+ * already, but a reference each keeps unmapping the same for every
+ * backing).
+ *
+ * Context: process context; sleeps.
+ * Return: an array of ds->npages pages, which the caller gives back with
+ * memalloc_put_pages() and kvfree(); or ERR_PTR(-ENOMEM) or
+ * ERR_PTR(-EINTR) on a fatal signal.
+ */
+static struct page **memalloc_hold_pages(struct memalloc_ds *ds)
+{
+	struct mem_cgroup *old;
+	struct page **pages;
+	pgoff_t i;
+	int ret = 0;
+
+	old = set_active_memcg(ds->memcg);
+	pages = kvmalloc_array(ds->npages, sizeof(*pages), MEMALLOC_OBJ_GFP);
+	if (!pages) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < ds->npages; i++) {
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		pages[i] = ds->backing->page(ds, i);
+		if (IS_ERR(pages[i])) {
+			ret = PTR_ERR(pages[i]);
+			break;
+		}
+		cond_resched();
+	}
+	if (ret) {
+		memalloc_put_pages(pages, i);
+		kvfree(pages);
+	}
+out:
+	set_active_memcg(old);
+	return ret ? ERR_PTR(ret) : pages;
+}
+
 /* An attachment holds the dataspace against revocation: no lock needed. */
 static struct sg_table *memalloc_map_dma_buf(struct dma_buf_attachment *attach,
 					     enum dma_data_direction dir)
 {
 	struct memalloc_handle *h = attach->dmabuf->priv;
+	struct memalloc_attachment *a = attach->priv;
 	struct memalloc_ds *ds = h->ds;
-	pgoff_t i = 0, npages = attach->dmabuf->size >> PAGE_SHIFT;
+	pgoff_t npages = ds->npages;
 	struct mem_cgroup *old;
 	struct sg_table *sgt;
 	struct page **pages;
@@ -114,35 +203,11 @@ static struct sg_table *memalloc_map_dma_buf(struct dma_buf_attachment *attach,
 	/* A read-only handle lends the memory to devices to read only. */
 	if (!memalloc_handle_writable(h) && dir != DMA_TO_DEVICE)
 		return ERR_PTR(-EACCES);
-	/*
-	 * What a device's mapping costs (missing pages, the page array, the
-	 * scatterlist), the dataspace's own memory cgroup pays, whoever
-	 * imports it.
-	 */
+	pages = memalloc_hold_pages(ds);
+	if (IS_ERR(pages))
+		return ERR_CAST(pages);
+	/* The scatterlist too is the dataspace's memory cgroup's to pay. */
 	old = set_active_memcg(ds->memcg);
-	pages = kvmalloc_array(npages, sizeof(*pages), MEMALLOC_OBJ_GFP);
-	if (!pages) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	/*
-	 * A device needs every page: populate them and hold a reference
-	 * (an eager dataspace holds its pages already, but a reference each
-	 * keeps unmapping the same for every backing).
-	 */
-	for (i = 0; i < npages; i++) {
-		if (fatal_signal_pending(current)) {
-			ret = -EINTR;
-			goto err_put_pages;
-		}
-		pages[i] = ds->backing->page(ds, i);
-		if (IS_ERR(pages[i])) {
-			ret = PTR_ERR(pages[i]);
-			goto err_put_pages;
-		}
-		cond_resched();
-	}
-
 	sgt = kzalloc(sizeof(*sgt), MEMALLOC_OBJ_GFP);
 	if (!sgt) {
 		ret = -ENOMEM;
@@ -155,8 +220,11 @@ static struct sg_table *memalloc_map_dma_buf(struct dma_buf_attachment *attach,
 	ret = dma_map_sgtable(attach->dev, sgt, dir, 0);
 	if (ret)
 		goto err_free_table;
-	kvfree(pages);
 	set_active_memcg(old);
+	kvfree(pages);
+	mutex_lock(&ds->attach_lock);
+	a->sgt = sgt;
+	mutex_unlock(&ds->attach_lock);
 	return sgt;
 
 err_free_table:
@@ -164,11 +232,9 @@ err_free_table:
 err_free_sgt:
 	kfree(sgt);
 err_put_pages:
-	while (i--)
-		put_page(pages[i]);
-	kvfree(pages);
-out:
 	set_active_memcg(old);
+	memalloc_put_pages(pages, npages);
+	kvfree(pages);
 	return ERR_PTR(ret);
 }
 
@@ -176,10 +242,134 @@ static void memalloc_unmap_dma_buf(struct dma_buf_attachment *attach,
 				   struct sg_table *sgt,
 				   enum dma_data_direction dir)
 {
+	struct memalloc_handle *h = attach->dmabuf->priv;
+	struct memalloc_attachment *a = attach->priv;
+
+	mutex_lock(&h->ds->attach_lock);
+	a->sgt = NULL;
+	mutex_unlock(&h->ds->attach_lock);
 	dma_unmap_sgtable(attach->dev, sgt, dir, 0);
 	memalloc_put_sgt_pages(sgt);
 	sg_free_table(sgt);
 	kfree(sgt);
+}
+
+/*
+ * CPU access, through any handle's user mapping or this dma-buf's kernel
+ * mapping, syncs every device mapping of the dataspace: the handles share
+ * the memory.
+ */
+static int memalloc_begin_cpu_access(struct dma_buf *dmabuf,
+				     enum dma_data_direction dir)
+{
+	struct memalloc_handle *h = dmabuf->priv;
+	struct memalloc_ds *ds = h->ds;
+	struct memalloc_attachment *a;
+
+	mutex_lock(&ds->attach_lock);
+	if (h->vaddr)
+		invalidate_kernel_vmap_range(h->vaddr, dmabuf->size);
+	list_for_each_entry(a, &ds->attach_list, node)
+		if (a->sgt)
+			dma_sync_sgtable_for_cpu(a->dev, a->sgt, dir);
+	mutex_unlock(&ds->attach_lock);
+	return 0;
+}
+
+static int memalloc_end_cpu_access(struct dma_buf *dmabuf,
+				   enum dma_data_direction dir)
+{
+	struct memalloc_handle *h = dmabuf->priv;
+	struct memalloc_ds *ds = h->ds;
+	struct memalloc_attachment *a;
+
+	mutex_lock(&ds->attach_lock);
+	if (h->vaddr)
+		flush_kernel_vmap_range(h->vaddr, dmabuf->size);
+	list_for_each_entry(a, &ds->attach_list, node)
+		if (a->sgt)
+			dma_sync_sgtable_for_device(a->dev, a->sgt, dir);
+	mutex_unlock(&ds->attach_lock);
+	return 0;
+}
+
+/*
+ * The kernel's mapping of the whole dataspace, for the dma-buf core, which
+ * counts a dma-buf's vmaps and calls this for the first only (under the
+ * buffer's reservation lock on 6.12, its own mutex on 6.1). It holds the
+ * dataspace as an attachment does, and maps the memory with its caching
+ * attribute, the kernel's linear mapping's too (memalloc_block_set_caching()).
+ *
+ * A read-only handle is mapped writable all the same: a vmap has no
+ * direction to refuse, and the core takes any failure here for an
+ * exporter's bug (WARN_ON_ONCE), which a user could then set off by
+ * passing a read-only handle to a driver. The handle's mode binds user
+ * space and device mappings; a kernel importer is trusted with the
+ * memory as with the rest of the kernel.
+ */
+static int memalloc_dma_buf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+	struct memalloc_handle *h = dmabuf->priv;
+	struct memalloc_ds *ds = h->ds;
+	pgprot_t prot = PAGE_KERNEL;
+	struct page **pages;
+	void *vaddr;
+	int ret;
+
+	ret = memalloc_ds_hold(ds);
+	if (ret)
+		return ret;
+	pages = memalloc_hold_pages(ds);
+	if (IS_ERR(pages)) {
+		ret = PTR_ERR(pages);
+		goto err_unhold;
+	}
+	switch (ds->flags & MEMALLOC_CACHING_MASK) {
+	case MEMALLOC_WRITE_COMBINE:
+		prot = pgprot_writecombine(prot);
+		break;
+	case MEMALLOC_UNCACHED:
+		prot = pgprot_noncached(prot);
+		break;
+	}
+	vaddr = vmap(pages, ds->npages, VM_MAP, prot);
+	if (!vaddr) {
+		ret = -ENOMEM;
+		goto err_put_pages;
+	}
+	mutex_lock(&ds->attach_lock);
+	h->vaddr = vaddr;
+	h->vmap_pages = pages;
+	mutex_unlock(&ds->attach_lock);
+	iosys_map_set_vaddr(map, vaddr);
+	return 0;
+
+err_put_pages:
+	memalloc_put_pages(pages, ds->npages);
+	kvfree(pages);
+err_unhold:
+	memalloc_ds_unhold(ds);
+	return ret;
+}
+
+static void memalloc_dma_buf_vunmap(struct dma_buf *dmabuf,
+				    struct iosys_map *map)
+{
+	struct memalloc_handle *h = dmabuf->priv;
+	struct memalloc_ds *ds = h->ds;
+	struct page **pages;
+	void *vaddr;
+
+	mutex_lock(&ds->attach_lock);
+	vaddr = h->vaddr;
+	pages = h->vmap_pages;
+	h->vaddr = NULL;
+	h->vmap_pages = NULL;
+	mutex_unlock(&ds->attach_lock);
+	vunmap(vaddr);
+	memalloc_put_pages(pages, ds->npages);
+	kvfree(pages);
+	memalloc_ds_unhold(ds);
 }
 
 /**
@@ -250,9 +440,50 @@ static const struct dma_buf_ops memalloc_dma_buf_ops = {
 	.detach = memalloc_detach,
 	.map_dma_buf = memalloc_map_dma_buf,
 	.unmap_dma_buf = memalloc_unmap_dma_buf,
+	.begin_cpu_access = memalloc_begin_cpu_access,
+	.end_cpu_access = memalloc_end_cpu_access,
 	.mmap = memalloc_dma_buf_mmap,
+	.vmap = memalloc_dma_buf_vmap,
+	.vunmap = memalloc_dma_buf_vunmap,
 	.release = memalloc_dma_buf_release,
 };
+
+/**
+ * memalloc_handle_name() - the name of a dataspace's dma-bufs
+ * @ds: the dataspace
+ *
+ * Its kind (lazy, super, pinned, pinned+super, contig, contig+super, and
+ * +wc or +uc for a caching attribute) and its size: in bytes unless a
+ * whole number of KiB, else in the largest of K, M and G that divides it.
+ * Cut to DMA_BUF_NAME_LEN, which only a size no machine has would reach.
+ *
+ * Context: process context.
+ * Return: the name, which the dma-buf core frees; or NULL.
+ */
+static char *memalloc_handle_name(const struct memalloc_ds *ds)
+{
+	static const char * const kinds[2][3] = {
+		{ "lazy", "pinned", "contig" },
+		{ "super", "pinned+super", "contig+super" },
+	};
+	static const char units[][2] = { "", "K", "M", "G" };
+	u32 caching = ds->flags & MEMALLOC_CACHING_MASK;
+	char name[DMA_BUF_NAME_LEN];
+	u64 size = ds->size;
+	int kind = ds->flags & MEMALLOC_CONTINUOUS ? 2 :
+		   ds->flags & MEMALLOC_PINNED ? 1 : 0;
+	unsigned int u = 0;
+
+	while (size && !(size % SZ_1K) && u < ARRAY_SIZE(units) - 1) {
+		size /= SZ_1K;
+		u++;
+	}
+	snprintf(name, sizeof(name), "%s%s:%llu%s",
+		 kinds[!!(ds->flags & MEMALLOC_SUPER_PAGES)][kind],
+		 caching == MEMALLOC_WRITE_COMBINE ? "+wc" :
+		 caching == MEMALLOC_UNCACHED ? "+uc" : "", size, units[u]);
+	return kstrdup(name, MEMALLOC_OBJ_GFP);
+}
 
 /**
  * memalloc_handle_new() - a new handle of a dataspace
@@ -268,10 +499,15 @@ struct dma_buf *memalloc_handle_new(struct memalloc_ds *ds, bool writable)
 	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
 	struct memalloc_handle *h;
 	struct dma_buf *dmabuf;
+	char *name;
 
 	h = kzalloc(sizeof(*h), MEMALLOC_OBJ_GFP);
-	if (!h)
+	name = memalloc_handle_name(ds);
+	if (!h || !name) {
+		kfree(name);
+		kfree(h);
 		return ERR_PTR(-ENOMEM);
+	}
 	h->ds = ds;
 	h->writable = writable;
 
@@ -281,11 +517,19 @@ struct dma_buf *memalloc_handle_new(struct memalloc_ds *ds, bool writable)
 	exp_info.priv = h;
 	dmabuf = dma_buf_export(&exp_info);
 	if (IS_ERR(dmabuf)) {
+		kfree(name);
 		kfree(h);
 		return dmabuf;
 	}
 	h->dmabuf = dmabuf;
 	kref_get(&ds->kref);
+	/*
+	 * The debugfs list has it already, and DMA_BUF_SET_NAME may rename
+	 * it: the name changes under the core's lock, which frees it.
+	 */
+	spin_lock(&dmabuf->name_lock);
+	dmabuf->name = name;
+	spin_unlock(&dmabuf->name_lock);
 	/* Before anyone can map it: see "DOC: dataspaces". */
 	dmabuf->file->f_mapping = ds->inode->i_mapping;
 

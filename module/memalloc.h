@@ -8,8 +8,11 @@
 #include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/rwsem.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <linux/memalloc.h>
 
 struct dma_buf;
@@ -108,9 +111,14 @@ struct memalloc_ucmd {
  * @kref: one reference for each handle
  * @lock: guards the memory against revocation (see "DOC: Locking" in
  *        dataspace.c); protects @dead and @attachments
- * @clear_lock: keeps hole punching and device attachments apart
+ * @punching: clears punching holes now, which memalloc_ds_hold() waits for
+ * @punch_wait: where it waits
  * @dead: revoked by MEMALLOC_FREE: no memory, every operation is ENODEV
- * @attachments: the device attachments of all its handles
+ * @attachments: the holders of its memory (memalloc_ds_hold()): the device
+ *               attachments and kernel mappings of all its handles
+ * @attach_lock: protects @attach_list and the handles' kernel mappings
+ * @attach_list: the device attachments of all its handles, which CPU
+ *               access syncs (struct memalloc_attachment)
  * @backing: where its memory lives, chosen by its flags
  * @inode: its inode on memalloc's pseudo file system, whose mapping every
  *         handle's file uses: block-backed mappings of all handles are
@@ -135,9 +143,12 @@ struct memalloc_ucmd {
 struct memalloc_ds {
 	struct kref kref;
 	struct rw_semaphore lock;
-	struct rw_semaphore clear_lock;
+	atomic_t punching;
+	wait_queue_head_t punch_wait;
 	bool dead;
 	unsigned int attachments;
+	struct mutex attach_lock;	/* the attachments' list, the vmaps */
+	struct list_head attach_list;
 	const struct memalloc_backing *backing;
 	struct inode *inode;
 	struct mem_cgroup *memcg;
@@ -159,6 +170,8 @@ struct memalloc_ds {
  * @ds: the dataspace, of which the handle holds a reference
  * @dmabuf: the dma-buf; its file is writable unless the handle is read-only
  * @writable: not a read-only handle
+ * @vaddr: the dma-buf's kernel mapping (vmap), or NULL; under ds->attach_lock
+ * @vmap_pages: the pages it maps, a reference each
  *
  * The handle lives as long as its dma-buf, which may outlive the dma-buf's
  * file (an O_PATH open keeps the dentry): nothing but the fd's own users
@@ -168,6 +181,8 @@ struct memalloc_handle {
 	struct memalloc_ds *ds;
 	struct dma_buf *dmabuf;
 	bool writable;
+	void *vaddr;
+	struct page **vmap_pages;
 };
 
 /* main.c */
@@ -196,6 +211,10 @@ u32 memalloc_alloc_flags(void);
 void memalloc_version_facts(struct memalloc_version *cmd);
 unsigned int memalloc_ds_page_shift(const struct memalloc_ds *ds);
 int memalloc_ds_lock_live(struct memalloc_ds *ds);
+int memalloc_ds_hold(struct memalloc_ds *ds);
+void memalloc_ds_unhold(struct memalloc_ds *ds);
+bool memalloc_ds_punch_begin(struct memalloc_ds *ds);
+void memalloc_ds_punch_end(struct memalloc_ds *ds);
 void memalloc_ds_put(struct memalloc_ds *ds);
 int memalloc_ds_alloc(struct memalloc_ucmd *ucmd);
 int memalloc_ds_dup(struct memalloc_ucmd *ucmd);

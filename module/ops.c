@@ -187,8 +187,9 @@ static int memalloc_zero_range(struct memalloc_ds *ds, u64 offset, u64 len)
  * A lazy dataspace's whole pages in the range are punched out (its
  * backing's punch), which zeroes the partial pages at the edges and unmaps
  * the rest;
- * while a device holds an attachment, whose pages a punch would take from
- * under it, the range is zeroed in place instead, as in an eager one.
+ * while a device attachment or a kernel mapping holds the dataspace
+ * (memalloc_ds_hold()), whose pages a punch would take from under it, the
+ * range is zeroed in place instead, as in an eager one.
  *
  * Context: process context; sleeps.
  * Return: 0 or a negative errno, as listed in the UAPI header.
@@ -206,11 +207,9 @@ int memalloc_ds_clear(struct memalloc_ucmd *ucmd)
 	if (IS_ERR(h))
 		return PTR_ERR(h);
 	ds = h->ds;
-	/* No device attaches between the look at attachments and the punch. */
-	down_read(&ds->clear_lock);
 	ret = memalloc_ds_lock_live(ds);
 	if (ret)
-		goto out_unlock_clear;
+		goto out_put;
 	mappable = (u64)ds->npages << PAGE_SHIFT;
 	if (!memalloc_handle_writable(h))
 		ret = -EACCES;
@@ -219,8 +218,11 @@ int memalloc_ds_clear(struct memalloc_ucmd *ucmd)
 	if (ret)
 		goto out;
 	len = min(cmd->length, mappable - cmd->offset);
-	/* Lazy memory is punched out, eager or attached memory zeroed in place. */
-	punch = ds->backing->punch && !ds->attachments;
+	/*
+	 * Lazy memory is punched out, eager or held memory zeroed in place;
+	 * nothing takes hold of it until the punch is done.
+	 */
+	punch = len && ds->backing->punch && memalloc_ds_punch_begin(ds);
 	if (len && !punch)
 		ret = memalloc_zero_range(ds, cmd->offset, len);
 out:
@@ -230,10 +232,11 @@ out:
 	 * ranks above ds->lock. A revocation meanwhile truncated the file
 	 * to nothing, where a hole changes nothing.
 	 */
-	if (!ret && len && punch)
+	if (punch) {
 		ret = ds->backing->punch(ds, cmd->offset, len);
-out_unlock_clear:
-	up_read(&ds->clear_lock);
+		memalloc_ds_punch_end(ds);
+	}
+out_put:
 	memalloc_handle_put(h);
 	return ret;
 }

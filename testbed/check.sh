@@ -57,7 +57,7 @@ quiet_make() { # make, printing only what is not the usual noise
 
 run_static() {
 	local b=$work/static series rel s f ksrc=()
-	for f in "$TOP"/module/*.[ch]; do
+	for f in "$TOP"/module/*.[ch] "$TOP"/selftests/importer/*.[ch]; do
 		case $f in *.mod.c) ;; *) ksrc+=("$f") ;; esac
 	done
 	for series in $SERIES; do
@@ -66,6 +66,9 @@ run_static() {
 		rm -rf "$b" && mkdir -p "$b" && cp -a "$TOP/Kbuild" "$TOP/VERSION" "$TOP/module" "$TOP/uapi" "$b/"
 		gate "$series: sparse W=1 C=2 -Werror" quiet_make -C "/lib/modules/$rel/build" \
 			M="$b" W=1 C=2 KCFLAGS=-Werror
+		mkdir -p "$b/selftests" && cp -a "$TOP/selftests/importer" "$b/selftests/"
+		gate "$series: importer: sparse W=1 C=2 -Werror" quiet_make \
+			-C "/lib/modules/$rel/build" M="$b/selftests/importer" W=1 C=2 KCFLAGS=-Werror
 		# An out-of-tree module builds for several releases: LINUX_VERSION_CODE
 		# (in module/compat.h only) is how it tells them apart.
 		gate "$series: checkpatch --strict" sh -c "'$s/scripts/checkpatch.pl' --no-tree \
@@ -139,11 +142,13 @@ check_install() {
 	rm -f "$TOP/examples/l4re_example"
 }
 
-# build_payload NAME KDIR STRESS_SECONDS FUZZ_SECONDS: the module built
-# against KDIR, and the selftests.
+# build_payload NAME KDIR STRESS_SECONDS FUZZ_SECONDS: the module and the
+# selftests' dma-buf importer built against KDIR, and the selftests.
 build_payload() {
 	local name=$1 kdir=$2 b=$work/$1 ko
 	rm -rf "$b" && mkdir -p "$b/payload/selftests/memalloc"
+	ko=$(build_importer "$kdir" "$b/importer") || return 1
+	cp "$ko" "$b/payload/"
 	ko=$(build_module "$kdir" "$b/src") || return 1
 	cp "$ko" "$b/payload/"
 	# Also installed where modprobe and libkmod look, for the library.

@@ -72,6 +72,19 @@ build_module() {
 	echo "$dir/module/memalloc.ko"
 }
 
+# build_importer KDIR DIR: build the selftests' dma-buf importer
+# (selftests/importer, with the module's compat.h) against KDIR in DIR;
+# print its path.
+build_importer() {
+	local kdir=$1 dir=$2
+	rm -rf "$dir" && mkdir -p "$dir/selftests" "$dir/module"
+	cp -a "$TOP/selftests/importer" "$dir/selftests/"
+	cp -a "$TOP/module/compat.h" "$dir/module/"
+	make -s -C "$kdir" M="$dir/selftests/importer" >"$dir/build.log" 2>&1 ||
+		{ cat "$dir/build.log" >&2; return 1; }
+	echo "$dir/selftests/importer/memalloc_importer.ko"
+}
+
 # build_packages DIR: dpkg-buildpackage turns a copy of the tree's files (as
 # git tracks them, as they are now) into the Debian packages, in DIR; its
 # log is DIR/build.log.

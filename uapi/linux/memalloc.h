@@ -17,6 +17,21 @@
  * any dma-buf importer, and close() it to drop it. The memory lives while any
  * fd, mapping or device attachment holds it.
  *
+ * As a dma-buf, a dataspace offers importers everything the core knows:
+ * device mappings (attach, map), CPU access brackets (DMA_BUF_IOCTL_SYNC,
+ * dma_buf_begin_cpu_access(): every device mapping of the dataspace is
+ * synced), user mappings, and kernel mappings (dma_buf_vmap(), with the
+ * dataspace's caching attribute). Device and kernel mappings populate
+ * every page of a lazy dataspace, charged to the memory cgroup it was
+ * allocated from, and hold the dataspace: MEMALLOC_FREE is EBUSY and
+ * MEMALLOC_CLEAR zeroes in place while they last. Each dma-buf's exporter
+ * name is "memalloc" and its name the dataspace's kind and size, as
+ * /proc/PID/fdinfo shows them: "lazy", "super" (lazy SUPER_PAGES),
+ * "pinned", "pinned+super", "contig" or "contig+super", then "+wc" or
+ * "+uc" for a caching attribute, a colon, and the size asked for, in bytes
+ * unless a whole number of KiB, else in the largest of K, M and G that
+ * divides it: "pinned:1M", "lazy:4097", "contig+super:2G".
+ *
  * Every ioctl takes a pointer to a struct whose first field, @size, is the
  * size of the struct as the caller knows it. The kernel reads the leading
  * @size bytes: a caller built against an older header passes a smaller size,
@@ -246,15 +261,19 @@ struct memalloc_alloc {
  * refuses PROT_WRITE mappings with EACCES, as a file opened O_RDONLY does,
  * also when an importer maps it; it lends the memory to devices for
  * reading only (DMA_TO_DEVICE, else EACCES); and it refuses
- * MEMALLOC_CLEAR, MEMALLOC_COPY_IN into it and MEMALLOC_FREE. fork() and
- * SCM_RIGHTS pass a handle as it is.
+ * MEMALLOC_CLEAR, MEMALLOC_COPY_IN into it and MEMALLOC_FREE. A kernel
+ * importer's dma_buf_vmap() of it succeeds, and the kernel mapping is
+ * writable: a vmap has no direction to check, and the dma-buf core takes
+ * a failed vmap for an exporter's bug and warns; the mode binds user space
+ * and devices, a driver mapping a buffer is trusted as the kernel is.
+ * fork() and SCM_RIGHTS pass a handle as it is.
  *
  * MEMALLOC_FREE is L4Re's Mem_alloc::free() of 2013: it revokes the
  * dataspace for every holder of every handle. Its CPU mappings are zapped
  * (a later access gets SIGBUS), its memory and the charges for it are given
  * back at once. The fds stay open, but every command on them, mmap() and
  * device import answer ENODEV. While a device holds an attachment of any
- * handle it refuses with EBUSY. Pages that a get_user_pages() user holds
+ * handle, or a kernel importer a mapping (vmap), it refuses with EBUSY. Pages that a get_user_pages() user holds
  * (O_DIRECT in flight, io_uring fixed buffers) stay with that user until it
  * lets go of them.
  *
@@ -414,8 +433,8 @@ struct memalloc_free {
  * L4Re's Dataspace::clear(). The whole pages a lazy dataspace holds in the
  * range are given back (MEMALLOC_INFO's @out_resident drops) and read as
  * zero when touched again; eager dataspaces are zeroed in place, and so is
- * a lazy one while a device holds an attachment (as MEMALLOC_FREE, clear
- * takes no memory from under a device).
+ * a lazy one while a device holds an attachment or the kernel a mapping
+ * (as MEMALLOC_FREE, clear takes no memory from under a device).
  *
  * Errors: EBADF, EINVAL, ENODEV (as MEMALLOC_INFO), EACCES (a read-only
  * handle), ERANGE (@offset at or past the mappable size), ENOMEM (zeroing a

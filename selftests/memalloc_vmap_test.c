@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memalloc selftests: the dma-buf exporter as a kernel importer sees it.
+ * The test importer (importer/memalloc_importer.ko, which the test bed
+ * loads; missing, every test fails) maps a dataspace into the kernel with
+ * dma_buf_vmap() and reads and writes it there. For every kind this kernel
+ * offers: what user space writes the kernel reads and back, a kernel
+ * mapping holds the dataspace as a device does (MEMALLOC_FREE is EBUSY,
+ * MEMALLOC_CLEAR zeroes what it sees), it populates lazy memory, a
+ * read-only handle is mapped too, CPU access syncs with vgem attached and
+ * with a kernel mapping, each dma-buf is named after its kind and size,
+ * and the memory goes back after the last close.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <drm/drm.h>
+#include <linux/dma-buf.h>
+#include <linux/memalloc.h>
+
+#include "kselftest_harness.h"
+#include "util.h"
+#include "importer/memalloc_importer.h"
+
+#define MIB (1024ul * 1024)
+#define LEN (4 * MIB)
+/* The leak check's dataspace: well above the noise of free memory. */
+#define LEAK_LEN (32 * MIB)
+
+/* The test importer's device: -1 (and a log line) when it is not there. */
+static int importer_open(struct __test_metadata *_metadata)
+{
+	int fd = open(MEMALLOC_IMPORTER_DEV, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		TH_LOG("%s: %s: load memalloc_importer.ko (selftests/importer)",
+		       MEMALLOC_IMPORTER_DEV, strerror(errno));
+	return fd;
+}
+
+static int importer_vmap(int imp, int fd)
+{
+	return ioctl(imp, MEMALLOC_IMPORTER_VMAP, &fd) ? -errno : 0;
+}
+
+static int importer_vunmap(int imp)
+{
+	return ioctl(imp, MEMALLOC_IMPORTER_VUNMAP) ? -errno : 0;
+}
+
+/* Copy @len bytes at @off through the kernel mapping, in chunks it takes. */
+static int importer_rw(int imp, uint64_t off, void *buf, size_t len, int write)
+{
+	struct memalloc_importer_rw rw = { .write = write };
+	size_t n;
+
+	for (; len; len -= n, off += n, buf = (char *)buf + n) {
+		n = len < MEMALLOC_IMPORTER_MAX_RW ? len : MEMALLOC_IMPORTER_MAX_RW;
+		rw.offset = off;
+		rw.length = n;
+		rw.buf = (uintptr_t)buf;
+		if (ioctl(imp, MEMALLOC_IMPORTER_RW, &rw))
+			return -errno;
+	}
+	return 0;
+}
+
+/* A pattern that differs from page to page and with @seed. */
+static void fill(void *p, size_t len, uint64_t from, unsigned int seed)
+{
+	unsigned char *c = p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		c[i] = (unsigned char)((from + i) * 31 + ((from + i) >> 12) + seed);
+}
+
+static int dma_buf_sync(int fd, uint64_t flags)
+{
+	struct dma_buf_sync sync = { .flags = flags };
+
+	return ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync) ? -errno : 0;
+}
+
+FIXTURE(kind) {
+	int dev;
+	int imp;
+	int fd;
+	char *map;
+	char *buf;
+	char *want;
+	struct memalloc_version v;
+};
+
+FIXTURE_VARIANT(kind) {
+	const char *kind;	/* the first part of its dma-buf's name */
+	uint32_t flags;
+};
+
+FIXTURE_VARIANT_ADD(kind, lazy) { "lazy", 0 };
+FIXTURE_VARIANT_ADD(kind, super_pages) { "super", MEMALLOC_SUPER_PAGES };
+FIXTURE_VARIANT_ADD(kind, pinned) { "pinned", MEMALLOC_PINNED };
+FIXTURE_VARIANT_ADD(kind, pinned_super_pages) {
+	"pinned+super", MEMALLOC_PINNED | MEMALLOC_SUPER_PAGES };
+FIXTURE_VARIANT_ADD(kind, continuous) { "contig", MEMALLOC_CONTINUOUS };
+FIXTURE_VARIANT_ADD(kind, continuous_super_pages) {
+	"contig+super", MEMALLOC_CONTINUOUS | MEMALLOC_SUPER_PAGES };
+FIXTURE_VARIANT_ADD(kind, pinned_wc) { "pinned+wc", MEMALLOC_PINNED | MEMALLOC_WRITE_COMBINE };
+FIXTURE_VARIANT_ADD(kind, pinned_uc) { "pinned+uc", MEMALLOC_PINNED | MEMALLOC_UNCACHED };
+FIXTURE_VARIANT_ADD(kind, continuous_wc) {
+	"contig+wc", MEMALLOC_CONTINUOUS | MEMALLOC_WRITE_COMBINE };
+
+FIXTURE_SETUP(kind)
+{
+	self->fd = -1;
+	self->map = MAP_FAILED;
+	self->buf = malloc(LEN);
+	self->want = malloc(LEN);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_NE(NULL, self->want);
+	self->imp = importer_open(_metadata);
+	ASSERT_LE(0, self->imp);
+	self->dev = open(MEMALLOC_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->dev);
+	ASSERT_EQ(0, kernel_facts(self->dev, &self->v));
+	if (!(self->v.out_kinds & kind_of(variant->flags)))
+		SKIP(return, "%s: not offered by this kernel", variant->kind);
+	self->fd = ds_alloc(self->dev, LEN, variant->flags, 21, O_CLOEXEC);
+	ASSERT_LE(0, self->fd) TH_LOG("%s: %s", variant->kind, strerror(-self->fd));
+	self->map = map_aligned(self->fd, LEN, 21, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, self->map);
+}
+
+FIXTURE_TEARDOWN(kind)
+{
+	if (self->map != MAP_FAILED)
+		munmap(self->map, LEN);
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->imp >= 0)
+		close(self->imp);
+	close(self->dev);
+	free(self->buf);
+	free(self->want);
+}
+
+/*
+ * A kind this kernel does not offer was skipped in the setup, which older
+ * harnesses (6.1's) follow with the test all the same: return at once.
+ */
+#define OFFERED_OR_RETURN()		\
+	do {				\
+		if (self->fd < 0)	\
+			return;		\
+	} while (0)
+
+TEST_F(kind, user_writes_kernel_reads_and_back)
+{
+	static const uint64_t offs[] = { 0, LEN / 2 - 100, LEN - 8192 };
+	uint64_t off;
+	size_t i;
+
+	OFFERED_OR_RETURN();
+	fill(self->map, LEN, 0, 1);
+	ASSERT_EQ(0, importer_vmap(self->imp, self->fd));
+	ASSERT_EQ(0, importer_rw(self->imp, 0, self->buf, LEN, 0));
+	fill(self->want, LEN, 0, 1);
+	EXPECT_EQ(0, memcmp(self->buf, self->want, LEN));
+
+	/* The kernel writes: the first pages, across pages, the last. */
+	for (i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		off = offs[i];
+		fill(self->buf, 8192, off, 2);
+		ASSERT_EQ(0, importer_rw(self->imp, off, self->buf, 8192, 1));
+		EXPECT_EQ(0, memcmp(self->map + off, self->buf, 8192))
+			TH_LOG("offset %llu", (unsigned long long)off);
+	}
+	/* Nothing past the end. */
+	EXPECT_EQ(-EINVAL, importer_rw(self->imp, LEN - 1, self->buf, 2, 0));
+	EXPECT_EQ(0, importer_vunmap(self->imp));
+}
+
+TEST_F(kind, free_is_ebusy_while_vmapped)
+{
+	OFFERED_OR_RETURN();
+	ASSERT_EQ(0, importer_vmap(self->imp, self->fd));
+	EXPECT_EQ(-EBUSY, ds_free(self->dev, self->fd));
+	/* Still there, for both sides. */
+	self->map[0] = 0x5a;
+	ASSERT_EQ(0, importer_rw(self->imp, 0, self->buf, 1, 0));
+	EXPECT_EQ(0x5a, self->buf[0]);
+	EXPECT_EQ(0, importer_vunmap(self->imp));
+	EXPECT_EQ(0, ds_free(self->dev, self->fd));
+	/* Revoked: nothing more to map. */
+	EXPECT_EQ(-ENODEV, ds_free(self->dev, self->fd));
+}
+
+TEST_F(kind, clear_while_vmapped_zeroes_what_it_sees)
+{
+	OFFERED_OR_RETURN();
+	fill(self->map, LEN, 0, 4);
+	ASSERT_EQ(0, importer_vmap(self->imp, self->fd));
+	/* Part of a page to beyond the middle, then the rest. */
+	ASSERT_EQ(0, ds_clear(self->dev, self->fd, 100, LEN / 2));
+	ASSERT_EQ(0, importer_rw(self->imp, 0, self->buf, LEN, 0));
+	fill(self->want, LEN, 0, 4);
+	memset(self->want + 100, 0, LEN / 2);
+	EXPECT_EQ(0, memcmp(self->buf, self->want, LEN));
+	EXPECT_EQ(0, memcmp(self->map, self->want, LEN));
+	ASSERT_EQ(0, ds_clear(self->dev, self->fd, 0, LEN));
+	ASSERT_EQ(0, importer_rw(self->imp, 0, self->buf, LEN, 0));
+	EXPECT_TRUE(all_zero(self->buf, LEN));
+	/* Writes after the clear still reach the same memory. */
+	self->map[LEN - 1] = 7;
+	ASSERT_EQ(0, importer_rw(self->imp, LEN - 1, self->buf, 1, 0));
+	EXPECT_EQ(7, self->buf[0]);
+	EXPECT_EQ(0, importer_vunmap(self->imp));
+}
+
+TEST_F(kind, read_only_handle_is_vmapped_writable)
+{
+	int ro;
+
+	OFFERED_OR_RETURN();
+	ro = ds_dup(self->dev, self->fd, MEMALLOC_RIGHT_R,
+		    variant->flags & MEMALLOC_CACHING_MASK);
+	ASSERT_LE(0, ro) TH_LOG("%s", strerror(-ro));
+	fill(self->map, 8192, 0, 5);
+	/* Documented: a kernel importer maps a read-only handle, writably. */
+	ASSERT_EQ(0, importer_vmap(self->imp, ro));
+	ASSERT_EQ(0, importer_rw(self->imp, 0, self->buf, 8192, 0));
+	EXPECT_EQ(0, memcmp(self->buf, self->map, 8192));
+	fill(self->buf, 4096, 0, 6);
+	ASSERT_EQ(0, importer_rw(self->imp, 0, self->buf, 4096, 1));
+	EXPECT_EQ(0, memcmp(self->buf, self->map, 4096));
+	/* It holds the dataspace as any kernel mapping does. */
+	EXPECT_EQ(-EBUSY, ds_free(self->dev, self->fd));
+	/* User space still cannot write through the handle. */
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 4096, PROT_WRITE, MAP_SHARED, ro, 0));
+	EXPECT_EQ(0, importer_vunmap(self->imp));
+	close(ro);
+	EXPECT_EQ(0, ds_free(self->dev, self->fd));
+}
+
+TEST_F(kind, names_its_dma_buf)
+{
+	char want[32], *name, *exp;
+	int ro;
+
+	OFFERED_OR_RETURN();
+	snprintf(want, sizeof(want), "%s:4M", variant->kind);
+	name = fdinfo_field(self->fd, "name");
+	exp = fdinfo_field(self->fd, "exp_name");
+	ASSERT_NE(NULL, name);
+	ASSERT_NE(NULL, exp);
+	EXPECT_STREQ(want, name);
+	EXPECT_STREQ("memalloc", exp);
+	free(name);
+	free(exp);
+	/* Every handle of it. */
+	ro = ds_dup(self->dev, self->fd, MEMALLOC_RIGHT_R,
+		    variant->flags & MEMALLOC_CACHING_MASK);
+	ASSERT_LE(0, ro);
+	name = fdinfo_field(ro, "name");
+	ASSERT_NE(NULL, name);
+	EXPECT_STREQ(want, name);
+	free(name);
+	close(ro);
+}
+
+TEST_F(kind, cpu_sync_with_vgem_attached_and_vmapped)
+{
+	struct drm_prime_handle prime = { .fd = self->fd };
+	struct drm_gem_close gclose = { 0 };
+	int vgem;
+
+	OFFERED_OR_RETURN();
+	vgem = open_vgem();
+	ASSERT_LE(0, vgem) TH_LOG("no vgem device (modprobe vgem)");
+	ASSERT_EQ(0, ioctl(vgem, DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime))
+		TH_LOG("import: %s", strerror(errno));
+	EXPECT_EQ(0, dma_buf_sync(self->fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW));
+	self->map[0] = 0x11;
+	EXPECT_EQ(0, dma_buf_sync(self->fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW));
+	EXPECT_EQ(0, dma_buf_sync(self->fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ));
+	EXPECT_EQ(0, dma_buf_sync(self->fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ));
+	/* And with a kernel mapping besides. */
+	ASSERT_EQ(0, importer_vmap(self->imp, self->fd));
+	EXPECT_EQ(0, dma_buf_sync(self->fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE));
+	self->map[1] = 0x22;
+	EXPECT_EQ(0, dma_buf_sync(self->fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE));
+	ASSERT_EQ(0, importer_rw(self->imp, 0, self->buf, 2, 0));
+	EXPECT_EQ(0x11, self->buf[0]);
+	EXPECT_EQ(0x22, self->buf[1]);
+	EXPECT_EQ(0, importer_vunmap(self->imp));
+	/* Attached, still held; let go with the GEM handle. */
+	EXPECT_EQ(-EBUSY, ds_free(self->dev, self->fd));
+	gclose.handle = prime.handle;
+	EXPECT_EQ(0, ioctl(vgem, DRM_IOCTL_GEM_CLOSE, &gclose));
+	close(vgem);
+	EXPECT_EQ(0, ds_free(self->dev, self->fd));
+}
+
+/*
+ * Populated by the kernel mapping, written there, unmapped, closed: the
+ * memory and the module's references are back. Free memory is measured
+ * with the dataspace alive too, so that the check can fail.
+ */
+TEST_F(kind, memory_goes_back_after_close)
+{
+	long before, during, after, refs;
+	int fd;
+
+	OFFERED_OR_RETURN();
+	munmap(self->map, LEN);
+	self->map = MAP_FAILED;
+	close(self->fd);
+	self->fd = -1;
+	refs = read_long("/sys/module/memalloc/refcnt");
+	before = free_kib();
+	ASSERT_LT(0, before);
+	fd = ds_alloc(self->dev, LEAK_LEN, variant->flags, 21, O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("%s", strerror(-fd));
+	ASSERT_EQ(0, importer_vmap(self->imp, fd));
+	fill(self->buf, 4096, 0, 7);
+	ASSERT_EQ(0, importer_rw(self->imp, LEAK_LEN - 4096, self->buf, 4096, 1));
+	during = free_kib();
+	EXPECT_EQ(0, importer_vunmap(self->imp));
+	close(fd);
+	after = free_kib();
+	TH_LOG("free KiB: %ld before, %ld mapped, %ld after", before, during, after);
+	EXPECT_LT(during, before - (long)(LEAK_LEN / 1024) * 3 / 4);
+	EXPECT_GT(after, before - (long)(LEAK_LEN / 1024) / 4);
+	EXPECT_EQ(refs, read_long("/sys/module/memalloc/refcnt"));
+}
+
+/* Lazy memory is populated by the kernel mapping, and charged. */
+DEV_FIXTURE(lazy);
+
+TEST_F(lazy, vmap_populates)
+{
+	struct memalloc_info info;
+	int imp = importer_open(_metadata);
+	int fd = ds_alloc(self->dev, LEN, 0, 0, O_CLOEXEC);
+
+	ASSERT_LE(0, imp);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ds_info(self->dev, fd, &info));
+	EXPECT_EQ(0, info.out_resident);
+	ASSERT_EQ(0, importer_vmap(imp, fd));
+	ASSERT_EQ(0, ds_info(self->dev, fd, &info));
+	EXPECT_EQ(LEN, info.out_resident);
+	EXPECT_EQ(0, importer_vunmap(imp));
+	/* Clear punches again once nothing holds it. */
+	EXPECT_EQ(0, ds_clear(self->dev, fd, 0, LEN));
+	ASSERT_EQ(0, ds_info(self->dev, fd, &info));
+	EXPECT_EQ(0, info.out_resident);
+	close(fd);
+	close(imp);
+}
+
+/* A name is its kind and its size: bytes, or the largest unit dividing it. */
+DEV_FIXTURE(names);
+
+TEST_F(names, sizes)
+{
+	static const struct {
+		uint64_t len;
+		const char *name;
+	} sizes[] = {
+		{ 1, "lazy:1" },
+		{ 4095, "lazy:4095" },
+		{ 4096, "lazy:4K" },
+		{ 4097, "lazy:4097" },
+		{ 3 * 1024, "lazy:3K" },
+		{ MIB, "lazy:1M" },
+		{ 3 * MIB + 4096, "lazy:3076K" },
+		{ 1024 * MIB, "lazy:1G" },
+		{ 1024 * MIB + MIB, "lazy:1025M" },
+		{ 1024 * MIB + 1, "lazy:1073741825" },
+	};
+	char *name;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		fd = ds_alloc(self->dev, sizes[i].len, 0, 0, O_CLOEXEC);
+		ASSERT_LE(0, fd) TH_LOG("%llu: %s", (unsigned long long)sizes[i].len,
+					strerror(-fd));
+		name = fdinfo_field(fd, "name");
+		ASSERT_NE(NULL, name);
+		EXPECT_STREQ(sizes[i].name, name);
+		free(name);
+		close(fd);
+	}
+	/* Renamed: the core frees the exporter's name. */
+	fd = ds_alloc(self->dev, 4096, 0, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioctl(fd, DMA_BUF_SET_NAME, "renamed"));
+	name = fdinfo_field(fd, "name");
+	ASSERT_NE(NULL, name);
+	EXPECT_STREQ("renamed", name);
+	free(name);
+	close(fd);
+}
+
+/* The importer works for any dma-buf: vgem's own. */
+TEST(importer_maps_vgem_buffers)
+{
+	struct drm_mode_create_dumb dumb = { .width = 1024, .height = 4, .bpp = 8 };
+	struct drm_prime_handle prime = { .flags = DRM_CLOEXEC | DRM_RDWR };
+	struct drm_gem_close gclose = { 0 };
+	int vgem = open_vgem(), imp = importer_open(_metadata);
+	char buf[16] = "vgem's memory";
+	char back[16] = { 0 };
+
+	ASSERT_LE(0, imp);
+	ASSERT_LE(0, vgem) TH_LOG("no vgem device (modprobe vgem)");
+	ASSERT_EQ(0, ioctl(vgem, DRM_IOCTL_MODE_CREATE_DUMB, &dumb))
+		TH_LOG("create: %s", strerror(errno));
+	prime.handle = dumb.handle;
+	ASSERT_EQ(0, ioctl(vgem, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime))
+		TH_LOG("export: %s", strerror(errno));
+	ASSERT_EQ(0, importer_vmap(imp, prime.fd));
+	ASSERT_EQ(0, importer_rw(imp, 100, buf, sizeof(buf), 1));
+	ASSERT_EQ(0, importer_rw(imp, 100, back, sizeof(back), 0));
+	EXPECT_EQ(0, memcmp(buf, back, sizeof(buf)));
+	EXPECT_EQ(0, importer_vunmap(imp));
+	close(prime.fd);
+	gclose.handle = dumb.handle;
+	EXPECT_EQ(0, ioctl(vgem, DRM_IOCTL_GEM_CLOSE, &gclose));
+	close(vgem);
+	close(imp);
+}
+
+TEST_HARNESS_MAIN
