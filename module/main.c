@@ -171,8 +171,10 @@ static int __init memalloc_init(void)
 	ret = memalloc_ds_init();
 	if (ret)
 		return ret;
+	memalloc_observe_init();
 	ret = misc_register(&memalloc_misc);
 	if (ret) {
+		memalloc_observe_exit();
 		memalloc_ds_exit();
 		return ret;
 	}
@@ -182,6 +184,7 @@ static int __init memalloc_init(void)
 static void __exit memalloc_exit(void)
 {
 	misc_deregister(&memalloc_misc);
+	memalloc_observe_exit();
 	memalloc_ds_exit();
 }
 
