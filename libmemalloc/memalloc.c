@@ -168,6 +168,7 @@ MEMALLOC_EXPORT int memalloc_quota(struct memalloc *ma,
 		.available = q.out_available,
 		.peak = q.out_peak,
 		.children = q.out_children,
+		.id = q.out_id,
 	};
 	memcpy(info.count, q.out_count, sizeof(info.count));
 	memcpy(out, &info, info.size);

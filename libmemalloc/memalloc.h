@@ -104,6 +104,7 @@ struct memalloc_quota_info {
 	uint64_t peak;		/* the most used has been */
 	uint64_t children;	/* the part of used reserved by child allocators */
 	uint32_t count[8];	/* live dataspaces by kind: [n] for MEMALLOC_KIND_* 1 << n */
+	uint64_t id;		/* its number, as memalloc list shows it */
 };
 
 /* Since 1.0: the allocator. */

@@ -588,6 +588,7 @@ int memalloc_quota(struct memalloc_ucmd *ucmd)
 	cmd->out_used = a->used;
 	cmd->out_peak = a->peak;
 	cmd->out_children = a->children;
+	cmd->out_id = a->id;
 	BUILD_BUG_ON(sizeof(a->count) > sizeof(cmd->out_count));
 	memset(cmd->out_count, 0, sizeof(cmd->out_count));
 	memcpy(cmd->out_count, a->count, sizeof(a->count));

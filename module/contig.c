@@ -12,6 +12,7 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sizes.h>
+#include <linux/timekeeping.h>
 
 #include "compat.h"
 #include "memalloc.h"
@@ -86,10 +87,15 @@ static unsigned long memalloc_first_unusable(struct zone *zone,
 	return pfn;
 }
 
-/* The tries left to one allocation: see MEMALLOC_CONTIG_TRIES. */
+/*
+ * The tries left to one allocation: see MEMALLOC_CONTIG_TRIES. @migrated:
+ * the pages in use that the successful try's range held (see
+ * memalloc_observe_contig()).
+ */
 struct memalloc_contig_tries {
 	unsigned int busy;
 	unsigned int free;
+	unsigned long migrated;
 };
 
 static int memalloc_zero_block(struct memalloc_ds *ds)
@@ -143,6 +149,7 @@ static int memalloc_contig_in_zone(struct memalloc_ds *ds, struct zone *zone,
 		ret = alloc_contig_range(start, start + nr, MIGRATE_MOVABLE,
 					 GFP_KERNEL | __GFP_NOWARN);
 		if (!ret) {
+			tries->migrated = busy;
 			for (i = 0; i < nr; i++) {
 				ds->pages[i] = pfn_to_page(start + i);
 				if (!(i % MEMALLOC_SCAN_BATCH))
@@ -186,16 +193,13 @@ static bool memalloc_memcg_limited(void)
 #endif
 }
 
-static int memalloc_contig_search(struct memalloc_ds *ds, unsigned int align)
+static int memalloc_contig_find(struct memalloc_ds *ds, unsigned int align,
+				struct memalloc_contig_tries *tries)
 {
 	/* Whole pageblocks, which alloc_contig_range() isolates. */
 	unsigned long stride = max(1UL << (align - PAGE_SHIFT), pageblock_nr_pages);
 	unsigned int order = max_t(unsigned int, get_order(ds->npages << PAGE_SHIFT),
 				   align - PAGE_SHIFT);
-	struct memalloc_contig_tries tries = {
-		.busy = MEMALLOC_CONTIG_TRIES,
-		.free = MEMALLOC_CONTIG_FREE_TRIES,
-	};
 	struct page *page;
 	int nid, zi, ret;
 
@@ -216,12 +220,28 @@ static int memalloc_contig_search(struct memalloc_ds *ds, unsigned int align)
 			if (!populated_zone(&pgdat->node_zones[zi]))
 				continue;
 			ret = memalloc_contig_in_zone(ds, &pgdat->node_zones[zi],
-						      stride, &tries);
+						      stride, tries);
 			if (ret != -ENOMEM)
 				return ret;
 		}
 	}
 	return -ENOMEM;
+}
+
+/* Find the block, counting the tries it took and the time (observe.c). */
+static int memalloc_contig_search(struct memalloc_ds *ds, unsigned int align)
+{
+	struct memalloc_contig_tries tries = {
+		.busy = MEMALLOC_CONTIG_TRIES,
+		.free = MEMALLOC_CONTIG_FREE_TRIES,
+	};
+	u64 start = ktime_get_ns();
+	int ret = memalloc_contig_find(ds, align, &tries);
+
+	memalloc_observe_contig(ds, MEMALLOC_CONTIG_TRIES - tries.busy +
+				MEMALLOC_CONTIG_FREE_TRIES - tries.free,
+				tries.migrated, ret, ktime_get_ns() - start);
+	return ret;
 }
 
 static int memalloc_contig_alloc(struct memalloc_ds *ds)

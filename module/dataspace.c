@@ -134,6 +134,7 @@ static void memalloc_ds_release(struct kref *kref)
 {
 	struct memalloc_ds *ds = container_of(kref, struct memalloc_ds, kref);
 
+	memalloc_observe_release(ds);
 	if (ds->backing) {
 		ds->backing->release(ds);
 		if (ds->backing->destroy)
@@ -441,6 +442,7 @@ static struct memalloc_ds *memalloc_ds_new(struct memalloc_alloc *cmd,
 		ret = backing->init(ds);
 	if (ret)
 		goto err_put_ds;
+	memalloc_observe_new(ds);
 	return ds;
 
 err_put_ds:
@@ -448,17 +450,12 @@ err_put_ds:
 	return ERR_PTR(ret);
 }
 
-/**
- * memalloc_ds_alloc() - MEMALLOC_ALLOC: make a dataspace and its fd
- * @ucmd: the call, holding a struct memalloc_alloc
- *
+/*
+ * MEMALLOC_ALLOC's work: *@id is the id of the dataspace it made, if any.
  * The fd is reserved before any memory is taken, and installed only after
  * the answer reached the caller, so a failed copy leaves no fd behind.
- *
- * Context: process context; sleeps.
- * Return: 0 or a negative errno, as listed in the UAPI header.
  */
-int memalloc_ds_alloc(struct memalloc_ucmd *ucmd)
+static int memalloc_ds_make(struct memalloc_ucmd *ucmd, u64 *id)
 {
 	struct memalloc_alloc *cmd = ucmd->cmd;
 	struct memalloc_ds *ds;
@@ -483,6 +480,7 @@ int memalloc_ds_alloc(struct memalloc_ucmd *ucmd)
 		put_unused_fd(fd);
 		return PTR_ERR(ds);
 	}
+	*id = ds->origin.id;
 	dmabuf = memalloc_handle_new(ds, true);
 	/* The handle holds the dataspace now, or nothing does. */
 	memalloc_ds_put(ds);
@@ -505,6 +503,24 @@ int memalloc_ds_alloc(struct memalloc_ucmd *ucmd)
 	}
 	cmd->out_fd = fd;
 	return memalloc_handle_install(ucmd, sizeof(*cmd), fd, dmabuf);
+}
+
+/**
+ * memalloc_ds_alloc() - MEMALLOC_ALLOC: make a dataspace and its fd
+ * @ucmd: the call, holding a struct memalloc_alloc
+ *
+ * Every outcome is counted and traced (observe.c), refusals included.
+ *
+ * Context: process context; sleeps.
+ * Return: 0 or a negative errno, as listed in the UAPI header.
+ */
+int memalloc_ds_alloc(struct memalloc_ucmd *ucmd)
+{
+	u64 id = 0;
+	int ret = memalloc_ds_make(ucmd, &id);
+
+	memalloc_observe_alloc(ucmd->cmd, id, ret);
+	return ret;
 }
 
 /**
@@ -573,6 +589,7 @@ static int memalloc_ds_revoke(struct memalloc_ds *ds)
 	unmap_mapping_range(ds->inode->i_mapping, 0, 0, 1);
 	ds->backing->release(ds);
 	memalloc_charge_give_back(ds->charge);
+	memalloc_observe_revoke(ds);
 	up_write(&ds->lock);
 	/* Dead now: nothing maps or fills it again but shmem's own faults. */
 	if (ds->backing->revoke)

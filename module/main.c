@@ -188,15 +188,17 @@ static int __init memalloc_init(void)
 	BUILD_BUG_ON(sizeof(struct memalloc_clear) != 24);
 	BUILD_BUG_ON(sizeof(struct memalloc_copy_in) != 40);
 	BUILD_BUG_ON(sizeof(struct memalloc_factory) != 24);
-	BUILD_BUG_ON(sizeof(struct memalloc_quota) != 80);
+	BUILD_BUG_ON(sizeof(struct memalloc_quota) != 88);
 
 	memalloc_limits_init();
 
 	ret = memalloc_ds_init();
 	if (ret)
 		return ret;
+	memalloc_observe_init();
 	ret = misc_register(&memalloc_misc);
 	if (ret) {
+		memalloc_observe_exit();
 		memalloc_ds_exit();
 		return ret;
 	}
@@ -206,6 +208,7 @@ static int __init memalloc_init(void)
 static void __exit memalloc_exit(void)
 {
 	misc_deregister(&memalloc_misc);
+	memalloc_observe_exit();
 	memalloc_ds_exit();
 }
 

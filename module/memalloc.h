@@ -11,6 +11,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/rwsem.h>
+#include <linux/sched.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/memalloc.h>
@@ -107,6 +108,24 @@ struct memalloc_ucmd {
 };
 
 /**
+ * struct memalloc_ds_origin - where a dataspace came from, for debugfs
+ * @node: on the list of live dataspaces (see observe.c), from the end of
+ *        memalloc_ds_new() until memalloc_ds_release()
+ * @id: its number, from 1 up, never reused while the module is loaded;
+ *      0 while it is not on the list
+ * @pid: the allocating process, in the initial pid namespace
+ * @comm: the allocating task's command then
+ * @live: counted as live in the statistics: made, and not yet revoked
+ */
+struct memalloc_ds_origin {
+	struct list_head node;
+	u64 id;
+	pid_t pid;
+	char comm[TASK_COMM_LEN];
+	atomic_t live;
+};
+
+/**
  * struct memalloc_ds - a dataspace
  * @kref: one reference for each handle
  * @lock: guards the memory against revocation (see "DOC: Locking" in
@@ -139,6 +158,7 @@ struct memalloc_ucmd {
  * @pinned_mm: the mm whose pinned_vm (VmPin) shows the pages, or NULL
  * @charge: what its allocator's quota and the administrator's limits pay
  *          for it, given back at revocation or when its memory goes
+ * @origin: its id and maker, and its place on debugfs's list (observe.c)
  */
 struct memalloc_ds {
 	struct kref kref;
@@ -163,6 +183,7 @@ struct memalloc_ds {
 	struct user_struct *locked_user;
 	struct mm_struct *pinned_mm;
 	struct memalloc_charge *charge;
+	struct memalloc_ds_origin origin;
 };
 
 /**
@@ -263,5 +284,16 @@ void memalloc_shmem_set_map_fops(struct memalloc_ds *ds,
 int memalloc_shmem_mmap(struct memalloc_handle *h, struct vm_area_struct *vma);
 void memalloc_shmem_revoke(struct memalloc_ds *ds);
 void memalloc_shmem_destroy(struct memalloc_ds *ds);
+
+/* observe.c: debugfs, statistics and tracepoints */
+void memalloc_observe_init(void);
+void memalloc_observe_exit(void);
+void memalloc_observe_new(struct memalloc_ds *ds);
+void memalloc_observe_alloc(const struct memalloc_alloc *cmd, u64 id, int ret);
+void memalloc_observe_revoke(struct memalloc_ds *ds);
+void memalloc_observe_release(struct memalloc_ds *ds);
+void memalloc_observe_contig(struct memalloc_ds *ds, unsigned int tries,
+			     unsigned long migrated, int ret, u64 ns);
+u64 memalloc_ds_allocator_id(const struct memalloc_ds *ds);
 
 #endif /* _MEMALLOC_H */

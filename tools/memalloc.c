@@ -5,6 +5,8 @@
  *   memalloc info
  *   memalloc alloc SIZE [--contiguous] [--pinned] [--super-pages]
  *                       [--write-combine|--uncached] [--align N] [--hold]
+ *   memalloc list [--json]
+ *   memalloc stats [--json]
  *   memalloc load [MODULE.ko]
  *   memalloc unload
  *   memalloc --version
@@ -24,6 +26,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <libkmod.h>
@@ -66,6 +70,8 @@ static void usage(FILE *f)
 	      "      --hold           keep it until SIGINT or SIGTERM, then free it\n"
 	      "      --quota SIZE     through a child allocator with a quota of SIZE bytes,\n"
 	      "                       whose use it shows\n"
+	      "  list [--json]        the live dataspaces, from debugfs (root only)\n"
+	      "  stats [--json]       the module's counters by kind, from debugfs (root only)\n"
 	      "  load [MODULE.ko]     load the module: by name as modprobe would, or the file\n"
 	      "  unload               unload the module\n"
 	      "  help                 this text (as does --help after any command)\n"
@@ -254,6 +260,7 @@ enum {
 	OPT_HOLD,
 	OPT_QUOTA,
 	OPT_HELP,
+	OPT_JSON,
 };
 
 /* A report of an option getopt_long() refused (@c is '?' or ':') in the command @argv. */
@@ -680,6 +687,426 @@ static int cmd_alloc(int argc, char **argv)
 	return status;
 }
 
+#ifndef DEBUGFS
+#define DEBUGFS "/sys/kernel/debug"
+#endif
+#define DEBUGFS_DIR DEBUGFS "/" MODULE_NAME
+#define DEBUGFS_MAGIC 0x64626720
+/* Columns of a debugfs table the tool shows: more are shown as they come. */
+#define MAX_COLS 32
+
+/* A debugfs table: a header line of column names, then rows of fields. */
+struct table {
+	char *text;			/* the file, its separators turned to NULs */
+	size_t cols;
+	size_t rows;
+	char **cell;			/* (rows + 1) * cols: the header first */
+};
+
+static void table_free(struct table *t)
+{
+	free(t->text);
+	free(t->cell);
+}
+
+/* The file @path whole, NUL-terminated, in *@buf: 0 or -errno. */
+static int read_all(const char *path, char **buf)
+{
+	size_t len = 0, size = 4096;
+	char *p = malloc(size), *q;
+	ssize_t n;
+	int fd, err;
+
+	if (!p)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		free(p);
+		return err;
+	}
+	while ((n = read(fd, p + len, size - len - 1)) > 0) {
+		len += n;
+		if (size - len > 1)
+			continue;
+		q = realloc(p, size * 2);
+		if (!q) {
+			n = -1;
+			errno = ENOMEM;
+			break;
+		}
+		p = q;
+		size *= 2;
+	}
+	err = n < 0 ? -errno : 0;
+	close(fd);
+	if (err) {
+		free(p);
+		return err;
+	}
+	p[len] = 0;
+	*buf = p;
+	return 0;
+}
+
+/* Why a debugfs file cannot be read, for a person: the exit status 1. */
+static int debugfs_fail(const char *cmd, const char *path, int err)
+{
+	struct statfs fs;
+
+	if (err == -EACCES || err == -EPERM)
+		fprintf(stderr, "memalloc: %s: %s is root's only: run it as root\n", cmd, path);
+	else if (err == -ENOENT && (statfs(DEBUGFS, &fs) || fs.f_type != DEBUGFS_MAGIC))
+		fprintf(stderr, "memalloc: %s: debugfs is not mounted on %s "
+			"(mount -t debugfs none %s)\n", cmd, DEBUGFS, DEBUGFS);
+	else if (err == -ENOENT)
+		fprintf(stderr, "memalloc: %s: no %s: the memalloc module is not loaded\n",
+			cmd, path);
+	else
+		fprintf(stderr, "memalloc: %s: %s: %s\n", cmd, path, strerror(-err));
+	return EXIT_FAILED;
+}
+
+/* Split the fields of @line, one space apart, into @out: their count, or 0. */
+static size_t split_fields(char *line, char **out, size_t max)
+{
+	size_t n = 0;
+
+	while (line) {
+		if (n == max)
+			return 0;
+		out[n] = strsep(&line, " ");
+		if (!*out[n])
+			return 0;
+		n++;
+	}
+	return n;
+}
+
+/* Split @text into a table: 0, or -EPROTO for what is no table. */
+static int table_parse(struct table *t, char *text)
+{
+	size_t lines = 1, n;
+	char *line, *next = text;
+
+	memset(t, 0, sizeof(*t));
+	t->text = text;
+	for (line = text; *line; line++)
+		lines += *line == '\n';
+	t->cell = calloc(lines * MAX_COLS, sizeof(*t->cell));
+	if (!t->cell)
+		return -ENOMEM;
+	line = strsep(&next, "\n");
+	t->cols = split_fields(line, t->cell, MAX_COLS);
+	if (!t->cols)
+		return -EPROTO;
+	while ((line = strsep(&next, "\n"))) {
+		/* The file ends with a newline: an empty last line. */
+		if (!*line && !next)
+			break;
+		n = split_fields(line, t->cell + (t->rows + 1) * t->cols, t->cols);
+		if (n != t->cols)
+			return -EPROTO;
+		t->rows++;
+	}
+	return 0;
+}
+
+/* Read and split the debugfs file @name: 0, or the exit status of a failure. */
+static int table_read(const char *cmd, const char *name, struct table *t)
+{
+	char path[128], *text = NULL;
+	int ret;
+
+	snprintf(path, sizeof(path), DEBUGFS_DIR "/%s", name);
+	ret = read_all(path, &text);
+	if (ret)
+		return debugfs_fail(cmd, path, ret);
+	ret = table_parse(t, text);
+	if (ret) {
+		table_free(t);
+		fprintf(stderr, "memalloc: %s: %s: %s\n", cmd, path,
+			ret == -ENOMEM ? strerror(ENOMEM) : "not a table the tool knows");
+		return EXIT_FAILED;
+	}
+	return EXIT_OK;
+}
+
+static const char *cell(const struct table *t, size_t row, size_t col)
+{
+	return t->cell[(row + 1) * t->cols + col];
+}
+
+static bool is_number(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+/* The columns that hold bytes, shown as K, M, G. */
+static bool is_size_col(const char *name)
+{
+	return !strcmp(name, "size") || !strcmp(name, "resident") || !strcmp(name, "bytes");
+}
+
+/* @s, a number of bytes, as 4K, 1.5M, 3G; as it is when no number. */
+static const char *human_size(const char *s, char *buf, size_t len)
+{
+	static const char units[] = "KMGTPE";
+	uint64_t v;
+	int u;
+
+	if (!is_number(s))
+		return s;
+	v = strtoull(s, NULL, 10);
+	if (v < 1024) {
+		snprintf(buf, len, "%" PRIu64, v);
+		return buf;
+	}
+	for (u = 0; u < 5 && v >= (UINT64_C(1024) << (10 * (u + 1))); u++)
+		;
+	if (v % (UINT64_C(1024) << (10 * u)))
+		snprintf(buf, len, "%.1f%c", (double)v / (double)(UINT64_C(1024) << (10 * u)),
+			 units[u]);
+	else
+		snprintf(buf, len, "%" PRIu64 "%c", v >> (10 * (u + 1)), units[u]);
+	return buf;
+}
+
+/*
+ * The command of the list: debugfs escapes space, tab, newline and
+ * backslash as \ooo, which is undone here.
+ */
+static void unescape(const char *s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (; *s && n + 1 < len; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			buf[n++] = (s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0');
+			s += 3;
+		} else {
+			buf[n++] = *s;
+		}
+	}
+	buf[n] = 0;
+}
+
+/* The value of a cell, as a table shows it. */
+static const char *shown(const struct table *t, size_t row, size_t col, char *buf, size_t len)
+{
+	const char *name = t->cell[col], *s = cell(t, row, col);
+
+	if (is_size_col(name))
+		return human_size(s, buf, len);
+	if (!strcmp(name, "comm")) {
+		unescape(s, buf, len);
+		return buf;
+	}
+	return s;
+}
+
+/*
+ * Print the columns @first..@last of @t (and column 0 before them), the
+ * rows that @want accepts, aligned: names in capitals, numbers right.
+ */
+static void table_print(const struct table *t, size_t first, size_t last,
+			bool (*want)(const struct table *t, size_t row))
+{
+	size_t width[MAX_COLS] = { 0 }, r, c, n;
+	char buf[64];
+
+	for (c = 0; c < t->cols; c++) {
+		width[c] = strlen(t->cell[c]);
+		for (r = 0; r < t->rows; r++) {
+			n = strlen(shown(t, r, c, buf, sizeof(buf)));
+			if (n > width[c])
+				width[c] = n;
+		}
+	}
+	for (c = 0; c <= last; c = c ? c + 1 : first) {
+		for (n = 0; t->cell[c][n]; n++)
+			buf[n] = toupper((unsigned char)t->cell[c][n]);
+		buf[n] = 0;
+		printf("%s%-*s", c ? "  " : "", c == last ? 0 : (int)width[c], buf);
+	}
+	printf("\n");
+	for (r = 0; r < t->rows; r++) {
+		if (want && !want(t, r))
+			continue;
+		for (c = 0; c <= last; c = c ? c + 1 : first) {
+			const char *s = shown(t, r, c, buf, sizeof(buf));
+			bool right = is_number(cell(t, r, c)) || is_size_col(t->cell[c]);
+
+			printf("%s%*s", c ? "  " : "",
+			       right ? (int)width[c] : (c == last ? 0 : -(int)width[c]), s);
+		}
+		printf("\n");
+	}
+}
+
+/* @s as a JSON string. */
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char ch = *s;
+
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20 || ch >= 0x7f)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
+/*
+ * The rows of @t as a JSON array of objects, one member a column: numbers
+ * as numbers, "-" as null, a range "0xSTART-0xEND" (phys) as NAME_start
+ * and NAME_end (null both for "-"), the command unescaped, anything else as
+ * a string.
+ */
+static void table_json(const struct table *t, const char *key)
+{
+	unsigned long long start, end;
+	size_t r, c;
+	char buf[64];
+	int n = 0;
+
+	printf("{\"%s\":[", key);
+	for (r = 0; r < t->rows; r++) {
+		printf("%s{", r ? "," : "");
+		for (c = 0; c < t->cols; c++) {
+			const char *name = t->cell[c], *s = cell(t, r, c);
+
+			printf("%s", c ? "," : "");
+			if (!strcmp(name, "phys")) {
+				if (sscanf(s, "0x%llx-0x%llx%n", &start, &end, &n) == 2 && !s[n])
+					printf("\"phys_start\":%llu,\"phys_end\":%llu", start, end);
+				else
+					printf("\"phys_start\":null,\"phys_end\":null");
+				continue;
+			}
+			json_string(name);
+			putchar(':');
+			if (is_number(s)) {
+				/* No leading zeros in JSON. */
+				printf("%llu", strtoull(s, NULL, 10));
+			} else if (!strcmp(s, "-")) {
+				printf("null");
+			} else if (!strcmp(name, "comm")) {
+				unescape(s, buf, sizeof(buf));
+				json_string(buf);
+			} else {
+				json_string(s);
+			}
+		}
+		putchar('}');
+	}
+	printf("]}\n");
+}
+
+/* Options of list and stats: --json, --help. */
+static int parse_json(int argc, char **argv, bool *json)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ 0 }
+	};
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_JSON:
+			*json = true;
+			break;
+		case 'h':
+		case OPT_HELP:
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			return option_error(argv, c);
+		}
+	}
+	if (optind < argc)
+		return usage_error("%s: unexpected argument '%s'", argv[0], argv[optind]);
+	return GO_ON;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	struct table t;
+	bool json = false;
+	int ret;
+
+	ret = parse_json(argc, argv, &json);
+	if (ret != GO_ON)
+		return ret;
+	ret = table_read("list", "dataspaces", &t);
+	if (ret)
+		return ret;
+	if (json)
+		table_json(&t, "dataspaces");
+	else if (!t.rows)
+		printf("no dataspaces\n");
+	else
+		table_print(&t, 1, t.cols - 1, NULL);
+	table_free(&t);
+	return EXIT_OK;
+}
+
+/* The index of the column @name, or @t->cols. */
+static size_t column(const struct table *t, const char *name)
+{
+	size_t c;
+
+	for (c = 0; c < t->cols && strcmp(t->cell[c], name); c++)
+		;
+	return c;
+}
+
+/* The contiguous kinds, whose searches the second table shows. */
+static bool contig_row(const struct table *t, size_t row)
+{
+	return !strncmp(cell(t, row, 0), "contig", 6);
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	size_t searches;
+	struct table t;
+	bool json = false;
+	int ret;
+
+	ret = parse_json(argc, argv, &json);
+	if (ret != GO_ON)
+		return ret;
+	ret = table_read("stats", "stats", &t);
+	if (ret)
+		return ret;
+	searches = column(&t, "searches");
+	if (json) {
+		table_json(&t, "kinds");
+	} else if (searches < 2 || searches == t.cols) {
+		table_print(&t, 1, t.cols - 1, NULL);
+	} else {
+		table_print(&t, 1, searches - 1, NULL);
+		printf("\n");
+		table_print(&t, searches, t.cols - 1, contig_row);
+	}
+	table_free(&t);
+	return EXIT_OK;
+}
+
 /* libkmod's errors, which are errnos about modules, not about dataspaces. */
 static int kmod_fail(int err, const char *what, const char *name)
 {
@@ -871,6 +1298,8 @@ static const struct command {
 } commands[] = {
 	{ "info", cmd_info },
 	{ "alloc", cmd_alloc },
+	{ "list", cmd_list },
+	{ "stats", cmd_stats },
 	{ "load", cmd_load },
 	{ "unload", cmd_unload },
 	{ "help", cmd_help },

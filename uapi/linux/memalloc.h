@@ -573,6 +573,8 @@ struct memalloc_factory {
  *                 MEMALLOC_QUOTA_UNLIMITED
  * @out_peak: the highest @out_used has been
  * @out_children: the part of @out_used reserved by child allocators
+ * @out_id: the allocator's number, as the debugfs list of dataspaces shows
+ *          it, unique while the module is loaded
  * @out_count: its live dataspaces by kind: entry n counts the kind whose
  *             MEMALLOC_KIND_* value is 1 << n (a caching attribute aside)
  *
@@ -588,6 +590,7 @@ struct memalloc_quota {
 	__aligned_u64 out_available;
 	__aligned_u64 out_peak;
 	__aligned_u64 out_children;
+	__aligned_u64 out_id;
 	__u32 out_count[8];
 };
 
