@@ -78,7 +78,9 @@ int memalloc_shmem_file(struct memalloc_ds *ds)
 	}
 	/* The module's own, as shmem_kernel_file_setup() makes them. */
 	file_inode(ds->shmem)->i_flags |= S_PRIVATE;
-	ds->map_file = dentry_open(&ds->shmem->f_path, O_RDONLY, current_cred());
+	/* A large file: dataspaces may be larger than 2 GiB. */
+	ds->map_file = dentry_open(&ds->shmem->f_path, O_RDONLY | O_LARGEFILE,
+				   current_cred());
 	ret = PTR_ERR_OR_ZERO(ds->map_file);
 	if (ret)
 		ds->map_file = NULL;

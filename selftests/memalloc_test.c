@@ -255,6 +255,30 @@ TEST_F(dev, lazy_memory_taken_on_touch_and_given_back)
 	EXPECT_GT(base + slack, gone);
 }
 
+/*
+ * A lazy dataspace beyond 2 GiB: its map file is a large file, mapped and
+ * used at its far end, where only what is touched is taken.
+ */
+TEST_F(dev, lazy_beyond_2_gib)
+{
+	const uint64_t len = 3ULL << 30, far = len - (1ULL << 20);
+	struct memalloc_info info = { .size = sizeof(info) };
+	char *p;
+	int fd;
+
+	fd = ds_alloc(self->fd, len, 0, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p + far, 0x3c, self->page);
+	EXPECT_EQ(0x3c, p[far + self->page - 1]);
+	EXPECT_EQ(0, p[far + self->page]);
+	ASSERT_EQ(0, ds_info(self->fd, fd, &info));
+	EXPECT_EQ((uint64_t)self->page, info.out_resident);
+	munmap(p, len);
+	close(fd);
+}
+
 /* The dataspace outlives the allocator fd it came from. */
 TEST(outlives_device_fd)
 {
