@@ -273,9 +273,9 @@ struct memalloc_alloc {
  * (a later access gets SIGBUS), its memory and the charges for it are given
  * back at once. The fds stay open, but every command on them, mmap() and
  * device import answer ENODEV. While a device holds an attachment of any
- * handle, or a kernel importer a mapping (vmap), it refuses with EBUSY. Pages that a get_user_pages() user holds
- * (O_DIRECT in flight, io_uring fixed buffers) stay with that user until it
- * lets go of them.
+ * handle, or a kernel importer a mapping (vmap), it refuses with EBUSY.
+ * Pages that a get_user_pages() user holds (O_DIRECT in flight, io_uring
+ * fixed buffers) stay with that user until it lets go of them.
  *
  * Every command that takes a dataspace fd answers EBADF when @fd is not an
  * open fd, EINVAL when it is not a memalloc dataspace, and ENODEV when the
