@@ -275,7 +275,9 @@ struct memalloc_alloc {
  * device import answer ENODEV. While a device holds an attachment of any
  * handle, or a kernel importer a mapping (vmap), it refuses with EBUSY.
  * Pages that a get_user_pages() user holds (O_DIRECT in flight, io_uring
- * fixed buffers) stay with that user until it lets go of them.
+ * fixed buffers, a pipe after vmsplice()) stay with that user until it
+ * lets go of them; the quota and the administrator's limits are credited
+ * back all the same.
  *
  * Every command that takes a dataspace fd answers EBADF when @fd is not an
  * open fd, EINVAL when it is not a memalloc dataspace, and ENODEV when the
@@ -501,26 +503,33 @@ struct memalloc_copy_in {
  *   the parent when the child goes.
  * - Every dataspace made through an allocator counts against its quota at
  *   its rounded size (lazy ones too, untouched or not): ENOMEM past it. It
- *   is credited back when the dataspace's memory goes back: at
- *   MEMALLOC_FREE, or when its last fd, mapping and device attachment go.
+ *   is credited back when the dataspace's memory goes back: at once at
+ *   MEMALLOC_FREE, which lets the allocator go too, or when its last fd,
+ *   CPU mapping, device attachment and kernel mapping are all gone (a
+ *   lazy dataspace's mappings keep its memory, and the charge, after its
+ *   last fd is closed; an eager one's hold the dataspace).
  * - A child is always limited (a quota of 0 is EINVAL), so no unlimited
  *   allocator exists under a limited one; children nest at most
  *   MEMALLOC_FACTORY_MAX_DEPTH deep (ENOSPC past that).
  * - Closing an allocator's last fd stops it making anything; its
  *   dataspaces live on, still charged to it, and its quota (with its own
- *   children's) returns to its parent when the last of them is gone. To
- *   take memory back from a holder, revoke it (MEMALLOC_FREE).
+ *   children's) returns to its parent when the last of them is gone or
+ *   revoked. To take memory back from a holder, revoke it (MEMALLOC_FREE).
  *
- * The administrator bounds what callers without CAP_SYS_ADMIN hold of
+ * The administrator bounds what callers without CAP_SYS_ADMIN in the
+ * initial user namespace hold of
  * CONTINUOUS memory, the scarce kind (each block makes the next one
  * harder to find), with the module's parameters, readable in
  * /sys/module/memalloc/parameters/ and writable by root at any time (a
  * lower limit refuses new allocations and leaves existing ones alone):
  * contig_total_max, the bytes all such callers together may hold, and
- * contig_user_max, the bytes each user (uid) may hold. Past either,
- * MEMALLOC_ALLOC fails with EDQUOT, so a caller can tell the policy from
- * a machine without memory. Callers with CAP_SYS_ADMIN are exempt and
- * not counted. Both accept a size with a K, M or G suffix.
+ * contig_user_max, the bytes each user may hold: its real uid, or in a
+ * user namespace the user who made the outermost one. A block counts at
+ * its size or its alignment, whichever is larger. Past either,
+ * MEMALLOC_ALLOC fails with EDQUOT, checked before the quota, so a caller
+ * can tell the policy from a machine without memory. Callers with
+ * CAP_SYS_ADMIN are exempt and not counted. Both take decimal bytes with
+ * an optional K, M or G; anything else, or past 2^64, is EINVAL.
  */
 
 /*
