@@ -305,7 +305,8 @@ MEMALLOC_EXPORT const char *memalloc_strerror(int err)
 	case ENODEV:
 		return "the dataspace was freed (revoked)";
 	case EBUSY:
-		return "a device holds an attachment of the dataspace";
+		return "a device holds an attachment of the dataspace, or the "
+		       "kernel a mapping of it";
 	default:
 		return strerror(-err);
 	}

@@ -127,7 +127,7 @@ static void memalloc_allocator_uncharge(struct memalloc_allocator *a, u64 bytes,
  * The last reference gives its quota back to its parent and drops the
  * parent's reference in turn: a loop, not a recursion, however deep.
  *
- * Context: any context that may take a spinlock.
+ * Context: process context (the spinlocks are not taken with interrupts off).
  */
 void memalloc_allocator_put(struct memalloc_allocator *a)
 {
@@ -447,7 +447,7 @@ int memalloc_charge_new(struct memalloc_ds *ds, struct memalloc_allocator *a)
  * second call does nothing. Called when the memory goes: at revocation,
  * and when the charge's last holder goes.
  *
- * Context: process context, or any context that may take a spinlock.
+ * Context: process context.
  */
 void memalloc_charge_give_back(struct memalloc_charge *c)
 {
