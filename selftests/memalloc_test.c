@@ -272,9 +272,10 @@ TEST_F(dev, lazy_beyond_2_gib)
 	ASSERT_NE(MAP_FAILED, p);
 	memset(p + far, 0x3c, self->page);
 	EXPECT_EQ(0x3c, p[far + self->page - 1]);
-	EXPECT_EQ(0, p[far + self->page]);
 	ASSERT_EQ(0, ds_info(self->fd, fd, &info));
 	EXPECT_EQ((uint64_t)self->page, info.out_resident);
+	/* Read, the next page is zero (and taken: shmem fills holes read). */
+	EXPECT_EQ(0, p[far + self->page]);
 	munmap(p, len);
 	close(fd);
 }
