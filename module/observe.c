@@ -12,6 +12,8 @@
 #include <linux/rbtree.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
+#include <linux/string.h>
+#include <linux/string_helpers.h>
 
 #include "memalloc.h"
 
@@ -31,12 +33,25 @@
  *
  *   id pid comm kind size resident phys handles mappings attachments allocator
  *
- * The command has space, tab, newline and backslash escaped in octal
- * (\040). resident is "-" for a revoked dataspace; phys is the first and
- * the last byte of a contiguous block, in hex ("-" for other kinds, while
- * the block is being found, and once revoked). handles are the
- * dataspace's references: one a handle, and one more while MEMALLOC_ALLOC
- * is making it. mappings are the vmas mapping it, in every process.
+ * The command is "-" when empty; any other byte than printable ASCII, and
+ * space and backslash, is an octal escape (\033, \040), and a command "-"
+ * is "\055": whatever name a task gave itself, the row keeps its fields and
+ * sends no control byte to a terminal. resident is "-" for a revoked
+ * dataspace; phys is the first and the last byte of a contiguous block, in
+ * hex ("-" for other kinds, while the block is being found, and once
+ * revoked). handles are the dataspace's references: one a handle, and one
+ * more while MEMALLOC_ALLOC is making it. mappings are the vmas mapping
+ * it, in every process. resident, phys, mappings and attachments are "?"
+ * while the dataspace's lock is held for writing or awaited for it (a
+ * revocation), and mappings also while a mapping is being made or removed,
+ * or past MEMALLOC_COUNT_VMAS_MAX vmas of one file.
+ *
+ * A lazy dataspace (lazy, super) whose handles are all closed goes from the
+ * list and from the live count even while CPU mappings remain: they hold
+ * its memory, on the shmem file, and its allocator's quota charge until
+ * unmapped, which the processes' Shmem and RSS and the allocator's
+ * MEMALLOC_QUOTA show. An eager dataspace's mappings hold the dataspace,
+ * which stays listed until they go.
  *
  * "stats": a header line, then one line per kind (the caching attribute
  * counts with its kind): live and bytes (dataspaces made and neither
@@ -47,9 +62,12 @@
  * ranges found (see memalloc_observe_contig()) and the time searching.
  *
  * The list is guarded by memalloc_ds_list_lock, a mutex: a reader holds it
- * through its walk and looks at each dataspace under ds->lock, and
- * memalloc_ds_release() takes the dataspace off the list before anything
- * else, so no dataspace goes while a reader looks at it. The release runs
+ * through its walk, and memalloc_ds_release() takes the dataspace off the
+ * list before anything else, so no dataspace goes while a reader looks at
+ * it. MEMALLOC_ALLOC and every release wait for the mutex, so a reader
+ * never sleeps on anything a user controls while it holds it: it only tries
+ * ds->lock and the mappings' i_mmap locks, bounds the vmas it counts, and
+ * yields between rows. The release runs
  * at the last reference's put: a handle's dma-buf release, which is in
  * process context (the dentry's last dput(), from __fput(), which
  * interrupts and kernel threads defer to a work item), or the failure path
@@ -60,7 +78,6 @@
 #define MEMALLOC_KIND_SUPER	0x01
 #define MEMALLOC_KIND_PINNED_BLOCK	0x02
 #define MEMALLOC_KIND_CONTIG	0x04
-#define MEMALLOC_NR_KINDS	6
 #define MEMALLOC_KIND_WC	0x10
 #define MEMALLOC_KIND_UC	0x20
 
@@ -273,17 +290,32 @@ void memalloc_observe_contig(struct memalloc_ds *ds, unsigned int tries,
 	atomic64_add(ns, &st->search_ns);
 }
 
-/* The vmas mapping @mapping: its i_mmap tree's nodes. */
-static unsigned int memalloc_count_vmas(struct address_space *mapping)
+/*
+ * Past this many vmas mapping one file, a reader of the list stops counting
+ * them: the walk holds the list, which MEMALLOC_ALLOC waits for.
+ */
+#define MEMALLOC_COUNT_VMAS_MAX	1024
+
+/*
+ * Add the vmas mapping @mapping, its i_mmap tree's nodes, to *@n: false,
+ * with *@n as it was, when the tree is locked for writing or is longer
+ * than MEMALLOC_COUNT_VMAS_MAX.
+ */
+static bool memalloc_count_vmas(struct address_space *mapping, unsigned int *n)
 {
 	struct rb_node *node;
-	unsigned int n = 0;
+	unsigned int i = 0;
 
-	i_mmap_lock_read(mapping);
-	for (node = rb_first_cached(&mapping->i_mmap); node; node = rb_next(node))
-		n++;
+	if (!i_mmap_trylock_read(mapping))
+		return false;
+	for (node = rb_first_cached(&mapping->i_mmap);
+	     node && i <= MEMALLOC_COUNT_VMAS_MAX; node = rb_next(node))
+		i++;
 	i_mmap_unlock_read(mapping);
-	return n;
+	if (i > MEMALLOC_COUNT_VMAS_MAX)
+		return false;
+	*n += i;
+	return true;
 }
 
 /*
@@ -306,32 +338,58 @@ static void memalloc_phys_range(struct memalloc_ds *ds, char *buf, size_t len)
 		 (u64)page_to_phys(last) + PAGE_SIZE - 1);
 }
 
+/*
+ * The command, which its task chose: "-" for none, every byte but printable
+ * ASCII, and space and backslash, as an octal escape (\033), and "\055"
+ * for a command "-".
+ */
+static void memalloc_show_comm(struct seq_file *m, const char *comm)
+{
+	if (!comm[0])
+		seq_putc(m, '-');
+	else if (!strcmp(comm, "-"))
+		seq_puts(m, "\\055");
+	else
+		seq_escape_str(m, comm, ESCAPE_OCTAL | ESCAPE_NAP | ESCAPE_APPEND, " \\");
+}
+
+/*
+ * One row. The fields that ds->lock guards are "?" while someone holds it
+ * for writing or waits to (a revocation), and the mappings also while a
+ * mapping's tree is being changed or has more than MEMALLOC_COUNT_VMAS_MAX
+ * vmas: a reader holds the list, and waits for no dataspace.
+ */
 static int memalloc_ds_show_one(struct seq_file *m, struct memalloc_ds *ds)
 {
+	char resident[24] = "?", phys[40] = "?", mappings[12] = "?", attachments[12] = "?";
 	u32 kind = memalloc_observe_kind(ds->flags);
-	char resident[24] = "-", phys[40] = "-";
-	unsigned int attachments, mappings;
+	unsigned int n = 0;
 
-	if (down_read_killable(&ds->lock))
-		return -EINTR;
-	if (!ds->dead) {
-		snprintf(resident, sizeof(resident), "%llu", ds->backing->resident(ds));
-		memalloc_phys_range(ds, phys, sizeof(phys));
+	if (down_read_trylock(&ds->lock)) {
+		strscpy(resident, "-", sizeof(resident));
+		strscpy(phys, "-", sizeof(phys));
+		if (!ds->dead) {
+			snprintf(resident, sizeof(resident), "%llu",
+				 ds->backing->resident(ds));
+			memalloc_phys_range(ds, phys, sizeof(phys));
+		}
+		snprintf(attachments, sizeof(attachments), "%u", ds->attachments);
+		/* Block mappings are on the dataspace's inode, lazy ones on the map file. */
+		if (memalloc_count_vmas(ds->inode->i_mapping, &n) &&
+		    (!ds->map_file || memalloc_count_vmas(ds->map_file->f_mapping, &n)))
+			snprintf(mappings, sizeof(mappings), "%u", n);
+		up_read(&ds->lock);
 	}
-	attachments = ds->attachments;
-	/* Block mappings are on the dataspace's inode, lazy ones on the map file. */
-	mappings = memalloc_count_vmas(ds->inode->i_mapping);
-	if (ds->map_file)
-		mappings += memalloc_count_vmas(ds->map_file->f_mapping);
-	up_read(&ds->lock);
 
 	seq_printf(m, "%llu %d ", ds->origin.id, ds->origin.pid);
-	seq_escape(m, ds->origin.comm, " \t\n\\");
-	seq_printf(m, " %s%s %llu %s %s %u %u %u %llu\n",
+	memalloc_show_comm(m, ds->origin.comm);
+	seq_printf(m, " %s%s %llu %s %s %u %s %s %llu\n",
 		   memalloc_kind_names[kind & 0x7],
 		   kind & MEMALLOC_KIND_WC ? "+wc" : kind & MEMALLOC_KIND_UC ? "+uc" : "",
 		   ds->size, resident, phys, kref_read(&ds->kref), mappings,
 		   attachments, memalloc_ds_allocator_id(ds));
+	/* The walk holds the list: one row at a time, yielding between them. */
+	cond_resched();
 	return 0;
 }
 

@@ -16,8 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
@@ -34,6 +36,9 @@
 #define MIB (1024UL * 1024)
 #define BUF_MAX (1 << 20)
 
+/* A count the file shows as "?": it was not looked at (a busy dataspace). */
+#define UNKNOWN UINT_MAX
+
 /* One line of the dataspaces file. */
 struct ds_line {
 	uint64_t id;
@@ -41,9 +46,9 @@ struct ds_line {
 	char comm[64];
 	char kind[32];
 	uint64_t size;
-	long long resident;		/* -1 for "-" */
-	uint64_t phys_start, phys_end;	/* 0, 0 for "-" */
-	unsigned int handles, mappings, attachments;
+	long long resident;		/* -1 for "-", -2 for "?" */
+	uint64_t phys_start, phys_end;	/* 0, 0 for "-" or "?" */
+	unsigned int handles, mappings, attachments;	/* UNKNOWN for "?" */
 	uint64_t allocator;
 };
 
@@ -97,21 +102,39 @@ static uint64_t allocator_id(int a)
 	return ioctl(a, MEMALLOC_QUOTA, &q) ? 0 : q.out_id;
 }
 
+/* A count of the dataspaces file: 0, or -1 when it is neither a number nor "?". */
+static int parse_count(const char *s, unsigned int *out)
+{
+	char *end;
+
+	if (!strcmp(s, "?")) {
+		*out = UNKNOWN;
+		return 0;
+	}
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	*out = strtoul(s, &end, 10);
+	return *end ? -1 : 0;
+}
+
 /* Parse one line of the dataspaces file: 0, or -1 when it is not one. */
 static int parse_ds_line(const char *line, struct ds_line *d)
 {
-	char resident[32], phys[64];
+	char resident[32], phys[64], mappings[16], attachments[16];
 	int n = 0;
 
 	memset(d, 0, sizeof(*d));
-	if (sscanf(line, "%" SCNu64 " %ld %63s %31s %" SCNu64 " %31s %63s %u %u %u %" SCNu64 "%n",
+	if (sscanf(line, "%" SCNu64 " %ld %63s %31s %" SCNu64 " %31s %63s %u %15s %15s %" SCNu64 "%n",
 		   &d->id, &d->pid, d->comm, d->kind, &d->size, resident, phys, &d->handles,
-		   &d->mappings, &d->attachments, &d->allocator, &n) != 11)
+		   mappings, attachments, &d->allocator, &n) != 11)
 		return -1;
 	if (line[n] && line[n] != '\n')
 		return -1;
-	d->resident = strcmp(resident, "-") ? strtoll(resident, NULL, 10) : -1;
-	if (strcmp(phys, "-") &&
+	if (parse_count(mappings, &d->mappings) || parse_count(attachments, &d->attachments))
+		return -1;
+	d->resident = !strcmp(resident, "-") ? -1 : !strcmp(resident, "?") ? -2 :
+		      strtoll(resident, NULL, 10);
+	if (strcmp(phys, "-") && strcmp(phys, "?") &&
 	    sscanf(phys, "0x%" SCNx64 "-0x%" SCNx64, &d->phys_start, &d->phys_end) != 2)
 		return -1;
 	return 0;
@@ -799,6 +822,311 @@ TEST(others_cannot_read)
 		}
 	}
 	EXPECT_EQ(1, run_tool("list", NULL, 65534, out, sizeof(out)));
+	/* Not only debugfs's own 0700 directory: the files themselves. */
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		struct stat st;
+
+		ASSERT_EQ(0, stat(files[i], &st));
+		EXPECT_EQ(0400, st.st_mode & 07777) {
+			TH_LOG("%s has mode %04o", files[i], st.st_mode & 07777);
+		}
+		EXPECT_EQ(0, st.st_uid);
+		EXPECT_EQ(0, st.st_gid);
+	}
+}
+
+/* The first byte of @s that a terminal would act on (< 0x20 but '\n', or 0x7f and up), or NULL. */
+static const char *control_byte(const char *s)
+{
+	for (; *s; s++)
+		if (((unsigned char)*s < 0x20 && *s != '\n') || (unsigned char)*s >= 0x7f)
+			return s;
+	return NULL;
+}
+
+/*
+ * Decode the JSON string at @p (after its opening quote) into @buf, each
+ * \u00XX a byte: the end of the string, or NULL.
+ */
+static const char *json_decode(const char *p, char *buf, size_t len)
+{
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	unsigned int u;
+	size_t n = 0;
+	const char *e;
+
+	for (; *p != '"'; p++) {
+		if (!*p || n + 1 >= len)
+			return NULL;
+		if (*p != '\\') {
+			buf[n++] = *p;
+			continue;
+		}
+		p++;
+		if (*p == 'u') {
+			if (sscanf(p + 1, "%4x", &u) != 1 || u > 0xff)
+				return NULL;
+			buf[n++] = u;
+			p += 4;
+		} else if ((e = strchr(from, *p)) && *p) {
+			buf[n++] = to[e - from];
+		} else {
+			return NULL;
+		}
+	}
+	buf[n] = 0;
+	return p;
+}
+
+/* Whether a line of the table @out has @pid for its second field. */
+static bool table_has_pid(const char *out, pid_t pid)
+{
+	const char *line;
+	long id, p;
+	int n;
+
+	for (line = out; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL)
+		if (sscanf(line, "%ld %ld%n", &id, &p, &n) == 2 && p == pid && line[n] == ' ')
+			return true;
+	return false;
+}
+
+/*
+ * Command names are the allocating user's to choose: empty, with escape
+ * sequences, carriage returns, separators, bytes past ASCII. Neither the
+ * file nor the tool passes a control byte on to root's terminal, each row
+ * keeps its fields, and the JSON gives the names back exactly.
+ */
+TEST_F(observe, hostile_command_names)
+{
+	static const char *const names[] = {
+		"", "\033[8m", "\r1 1 root", "a b\tc", "-", "\\101\x7f\xe9",
+	};
+	char *out = malloc(BUF_MAX), *file, want[64], comm[64];
+	pid_t pids[ARRAY_SIZE(names)];
+	int ready[2], hold[2], status;
+	const char *p, *bad;
+	unsigned int found = 0;
+	struct ds_line d;
+	size_t i;
+	char c;
+
+	NEED_DEBUGFS();
+	ASSERT_NE(NULL, out);
+	ASSERT_EQ(0, pipe2(ready, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(hold, O_CLOEXEC));
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		pids[i] = fork();
+		ASSERT_LE(0, pids[i]);
+		if (!pids[i]) {
+			int fd;
+
+			close(hold[1]);
+			if (prctl(PR_SET_NAME, names[i]))
+				_exit(1);
+			fd = ds_alloc(self->dev, 29 * PAGE + i, 0, 0, O_CLOEXEC);
+			c = fd < 0 ? 'n' : 'y';
+			if (write(ready[1], &c, 1) != 1)
+				_exit(1);
+			/* Hold it until the test closes the pipe. */
+			while (read(hold[0], &c, 1) > 0)
+				;
+			_exit(0);
+		}
+		ASSERT_EQ(1, read(ready[0], &c, 1));
+		ASSERT_EQ('y', c);
+	}
+	close(hold[0]);
+
+	/* The file: a row of 11 fields each, and no control byte. */
+	file = slurp(DATASPACES);
+	ASSERT_NE(NULL, file);
+	bad = control_byte(file);
+	EXPECT_EQ(NULL, bad) {
+		TH_LOG("byte 0x%02x at %zd of " DATASPACES ":\n%s", (unsigned char)*bad,
+		       bad - file, file);
+	}
+	for (p = strchr(file, '\n'); p && p[1]; p = strchr(p + 1, '\n')) {
+		EXPECT_EQ(0, parse_ds_line(p + 1, &d)) {
+			TH_LOG("not a row: %.*s", (int)strcspn(p + 1, "\n"), p + 1);
+		}
+		for (i = 0; i < ARRAY_SIZE(names); i++)
+			if (d.pid == pids[i] && d.size == 29 * PAGE + i)
+				found |= 1 << i;
+	}
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		EXPECT_TRUE(found & 1 << i) {
+			TH_LOG("no row of pid %d:\n%s", pids[i], file);
+		}
+	}
+	free(file);
+
+	/* The table: every child's row, nothing for a terminal to act on. */
+	EXPECT_EQ(0, run_tool("list", NULL, -1, out, BUF_MAX)) {
+		TH_LOG("memalloc list:\n%s", out);
+	}
+	bad = control_byte(out);
+	EXPECT_EQ(NULL, bad) {
+		TH_LOG("byte 0x%02x at %zd of memalloc list", (unsigned char)*bad, bad - out);
+	}
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		EXPECT_TRUE(table_has_pid(out, pids[i])) {
+			TH_LOG("no row of pid %d in memalloc list:\n%s", pids[i], out);
+		}
+	}
+
+	/* JSON: valid, ASCII, and each command exactly as it was set. */
+	EXPECT_EQ(0, run_tool("list", "--json", -1, out, BUF_MAX));
+	EXPECT_TRUE(json_valid(out)) {
+		TH_LOG("memalloc list --json is no JSON:\n%s", out);
+	}
+	bad = control_byte(out);
+	EXPECT_EQ(NULL, bad) {
+		TH_LOG("byte 0x%02x at %zd of memalloc list --json", (unsigned char)*bad,
+		       bad - out);
+	}
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		snprintf(want, sizeof(want), "\"pid\":%d,\"comm\":\"", pids[i]);
+		p = strstr(out, want);
+		EXPECT_NE(NULL, p) {
+			TH_LOG("no \"%s\" in memalloc list --json:\n%s", want, out);
+		}
+		if (!p)
+			continue;
+		EXPECT_NE(NULL, json_decode(p + strlen(want), comm, sizeof(comm)));
+		EXPECT_STREQ(names[i], comm);
+	}
+
+	close(hold[1]);
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
+		EXPECT_EQ(0, status);
+	}
+	close(ready[0]);
+	close(ready[1]);
+	free(out);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Whether the child @pid has ended, within @seconds: its status, or -1. */
+static int wait_within(pid_t pid, double seconds)
+{
+	double end = now_s() + seconds;
+	int status;
+
+	do {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		usleep(10000);
+	} while (now_s() < end);
+	return -1;
+}
+
+/*
+ * A reader of the list never waits for a busy dataspace: one whose lock a
+ * long MEMALLOC_ALLOCATE holds, with a MEMALLOC_FREE queued behind it,
+ * which a reader's down_read would queue behind in turn. Were the reader
+ * to wait while it holds the list, every MEMALLOC_ALLOC and every last
+ * close in the system would wait with it.
+ */
+TEST_F(observe, busy_dataspace_blocks_no_one)
+{
+	const uint64_t size = 1UL << 30;
+	struct memalloc_allocate al = { .size = sizeof(al), .length = size };
+	pid_t filler, freer, reader;
+	int fd, f, i, rd[2], status, freed, read_status;
+	double t, worst = 0;
+	char *out = malloc(BUF_MAX), *p;
+	bool freed_meanwhile;
+	ssize_t n, len = 0;
+	struct ds_line d;
+	bool found = false;
+
+	NEED_DEBUGFS();
+	ASSERT_NE(NULL, out);
+	fd = ds_alloc(self->dev, size, 0, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	al.fd = fd;
+	/* Populating 1 GiB, again and again until revoked: ds->lock held for reading. */
+	filler = fork();
+	ASSERT_LE(0, filler);
+	if (!filler) {
+		while (!ioctl(self->dev, MEMALLOC_ALLOCATE, &al))
+			;
+		_exit(errno == ENODEV ? 0 : 1);
+	}
+	usleep(300000);
+	/* A writer queued behind it. */
+	freer = fork();
+	ASSERT_LE(0, freer);
+	if (!freer)
+		_exit(ds_free(self->dev, fd) ? 1 : 0);
+	usleep(200000);
+	ASSERT_EQ(0, pipe2(rd, O_CLOEXEC));
+	reader = fork();
+	ASSERT_LE(0, reader);
+	if (!reader) {
+		char *buf = slurp(DATASPACES);
+
+		if (!buf || write(rd[1], buf, strlen(buf)) != (ssize_t)strlen(buf))
+			_exit(1);
+		_exit(0);
+	}
+	close(rd[1]);
+	usleep(200000);
+
+	/* Others allocate and close meanwhile, each at once. */
+	for (i = 0; i < 50; i++) {
+		t = now_s();
+		f = ds_alloc(self->dev, PAGE, 0, 0, O_CLOEXEC);
+		ASSERT_LE(0, f);
+		close(f);
+		t = now_s() - t;
+		if (t > worst)
+			worst = t;
+	}
+	freed_meanwhile = waitpid(freer, &freed, WNOHANG) == freer;
+	/* The reader is done too, without waiting for the dataspace. */
+	read_status = wait_within(reader, 1);
+	EXPECT_EQ(0, read_status) {
+		TH_LOG("the reader of " DATASPACES " still waits");
+	}
+	kill(filler, SIGKILL);
+	ASSERT_EQ(filler, waitpid(filler, &status, 0));
+	if (!freed_meanwhile)
+		ASSERT_EQ(freer, waitpid(freer, &freed, 0));
+	EXPECT_EQ(0, freed);
+	if (read_status < 0)
+		ASSERT_EQ(reader, waitpid(reader, &read_status, 0));
+	TH_LOG("slowest alloc and close: %.3f s; the FREE %s", worst,
+	       freed_meanwhile ? "was done before the loop ended (no contention seen)" :
+				 "waited throughout");
+	EXPECT_GT(1.0, worst);
+
+	/* The busy dataspace's row is there, "?" where its lock guards. */
+	while ((n = read(rd[0], out + len, BUF_MAX - 1 - len)) > 0)
+		len += n;
+	out[len] = 0;
+	close(rd[0]);
+	for (p = strchr(out, '\n'); p && p[1]; p = strchr(p + 1, '\n')) {
+		ASSERT_EQ(0, parse_ds_line(p + 1, &d)) {
+			TH_LOG("not a row: %.*s", (int)strcspn(p + 1, "\n"), p + 1);
+		}
+		if (d.pid == getpid() && d.size == size)
+			found = true;
+	}
+	EXPECT_TRUE(found) {
+		TH_LOG("no row of the busy dataspace in:\n%s", out);
+	}
+	close(fd);
+	free(out);
 }
 
 TEST_HARNESS_MAIN

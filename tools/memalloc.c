@@ -878,13 +878,16 @@ static const char *human_size(const char *s, char *buf, size_t len)
 }
 
 /*
- * The command of the list: debugfs escapes space, tab, newline and
- * backslash as \ooo, which is undone here.
+ * The command of the list, as it was set: debugfs writes "-" for an empty
+ * one, and every byte but printable ASCII, and space and backslash, as an
+ * octal escape (\ooo), which is undone here.
  */
 static void unescape(const char *s, char *buf, size_t len)
 {
 	size_t n = 0;
 
+	if (!strcmp(s, "-"))
+		s = "";
 	for (; *s && n + 1 < len; s++) {
 		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
 		    s[3] >= '0' && s[3] <= '7') {
@@ -897,18 +900,58 @@ static void unescape(const char *s, char *buf, size_t len)
 	buf[n] = 0;
 }
 
+/*
+ * The command for a terminal: printable ASCII as it is, a backslash as
+ * "\\", any other byte as \ooo; "-" when empty.
+ */
+static void comm_shown(const char *s, char *buf, size_t len)
+{
+	char raw[64];
+	size_t n = 0;
+	const unsigned char *p;
+
+	unescape(s, raw, sizeof(raw));
+	if (!raw[0])
+		snprintf(buf, len, "-");
+	else
+		buf[0] = 0;
+	for (p = (const unsigned char *)raw; *p && n + 5 < len; p++) {
+		if (*p == '\\')
+			n += snprintf(buf + n, len - n, "\\\\");
+		else if (*p < 0x20 || *p >= 0x7f)
+			n += snprintf(buf + n, len - n, "\\%03o", *p);
+		else
+			buf[n++] = *p;
+		buf[n] = 0;
+	}
+}
+
+/* @s with every byte a terminal would act on (below 0x20, 0x7f and up) as '?'. */
+static const char *printable(const char *s, char *buf, size_t len)
+{
+	size_t n;
+
+	for (n = 0; s[n] && n + 1 < len; n++)
+		buf[n] = (unsigned char)s[n] < 0x20 || (unsigned char)s[n] >= 0x7f ? '?' : s[n];
+	buf[n] = 0;
+	return buf;
+}
+
 /* The value of a cell, as a table shows it. */
 static const char *shown(const struct table *t, size_t row, size_t col, char *buf, size_t len)
 {
 	const char *name = t->cell[col], *s = cell(t, row, col);
+	char raw[64];
 
-	if (is_size_col(name))
-		return human_size(s, buf, len);
+	if (is_size_col(name)) {
+		snprintf(raw, sizeof(raw), "%s", human_size(s, buf, len));
+		return printable(raw, buf, len);
+	}
 	if (!strcmp(name, "comm")) {
-		unescape(s, buf, len);
+		comm_shown(s, buf, len);
 		return buf;
 	}
-	return s;
+	return printable(s, buf, len);
 }
 
 /*
@@ -930,9 +973,9 @@ static void table_print(const struct table *t, size_t first, size_t last,
 		}
 	}
 	for (c = 0; c <= last; c = c ? c + 1 : first) {
-		for (n = 0; t->cell[c][n]; n++)
-			buf[n] = toupper((unsigned char)t->cell[c][n]);
-		buf[n] = 0;
+		printable(t->cell[c], buf, sizeof(buf));
+		for (n = 0; buf[n]; n++)
+			buf[n] = toupper((unsigned char)buf[n]);
 		printf("%s%-*s", c ? "  " : "", c == last ? 0 : (int)width[c], buf);
 	}
 	printf("\n");
@@ -969,9 +1012,10 @@ static void json_string(const char *s)
 
 /*
  * The rows of @t as a JSON array of objects, one member a column: numbers
- * as numbers, "-" as null, a range "0xSTART-0xEND" (phys) as NAME_start
- * and NAME_end (null both for "-"), the command unescaped, anything else as
- * a string.
+ * as numbers, "-" (none) and "?" (not known now) as null, a range
+ * "0xSTART-0xEND" (phys) as NAME_start and NAME_end (null both otherwise),
+ * the command unescaped (an empty one "", each byte past ASCII \u00XX),
+ * anything else as a string.
  */
 static void table_json(const struct table *t, const char *key)
 {
@@ -996,14 +1040,14 @@ static void table_json(const struct table *t, const char *key)
 			}
 			json_string(name);
 			putchar(':');
-			if (is_number(s)) {
-				/* No leading zeros in JSON. */
-				printf("%llu", strtoull(s, NULL, 10));
-			} else if (!strcmp(s, "-")) {
-				printf("null");
-			} else if (!strcmp(name, "comm")) {
+			if (!strcmp(name, "comm")) {
 				unescape(s, buf, sizeof(buf));
 				json_string(buf);
+			} else if (is_number(s)) {
+				/* No leading zeros in JSON. */
+				printf("%llu", strtoull(s, NULL, 10));
+			} else if (!strcmp(s, "-") || !strcmp(s, "?")) {
+				printf("null");
 			} else {
 				json_string(s);
 			}
