@@ -3,6 +3,7 @@
  * memalloc: dataspaces, their lifetime and their backings.
  */
 #include <linux/dma-buf.h>
+#include <linux/dma-resv.h>
 #include <linux/fcntl.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -144,6 +145,8 @@ static void memalloc_ds_release(struct kref *kref)
 	if (ds->inode)
 		iput(ds->inode);
 	mem_cgroup_put(ds->memcg);
+	/* Its dma-bufs are all gone: their core let go of it, not freed it. */
+	dma_resv_fini(&ds->resv);
 	kfree(ds);
 }
 
@@ -418,6 +421,7 @@ static struct memalloc_ds *memalloc_ds_new(struct memalloc_alloc *cmd,
 	if (!ds)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&ds->kref);
+	dma_resv_init(&ds->resv);
 	init_rwsem(&ds->lock);
 	init_waitqueue_head(&ds->punch_wait);
 	mutex_init(&ds->attach_lock);

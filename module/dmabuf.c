@@ -491,8 +491,11 @@ static char *memalloc_handle_name(const struct memalloc_ds *ds)
  * @writable: whether the handle may change the memory
  *
  * Context: process context; sleeps.
- * Return: the handle's dma-buf, or ERR_PTR(-ENOMEM) or ERR_PTR(-ENODEV)
- * when @ds is being revoked.
+ * Every handle's dma-buf shares the dataspace's reservation object
+ * (ds->resv), so that fences are seen through all of them.
+ *
+ * Return: the handle's dma-buf; ERR_PTR(-ENOMEM), ERR_PTR(-ENODEV) when
+ * @ds is being revoked, or another error of dma_buf_export() passed on.
  */
 struct dma_buf *memalloc_handle_new(struct memalloc_ds *ds, bool writable)
 {
@@ -515,6 +518,8 @@ struct dma_buf *memalloc_handle_new(struct memalloc_ds *ds, bool writable)
 	exp_info.size = ds->npages << PAGE_SHIFT;
 	exp_info.flags = writable ? O_RDWR : O_RDONLY;
 	exp_info.priv = h;
+	/* Given, the core neither initialises nor frees it (ds->resv). */
+	exp_info.resv = &ds->resv;
 	dmabuf = dma_buf_export(&exp_info);
 	if (IS_ERR(dmabuf)) {
 		kfree(name);

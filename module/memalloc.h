@@ -5,6 +5,7 @@
 #ifndef _MEMALLOC_H
 #define _MEMALLOC_H
 
+#include <linux/dma-resv.h>
 #include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/kref.h>
@@ -130,6 +131,8 @@ struct memalloc_ds_origin {
  * @kref: one reference for each handle
  * @lock: guards the memory against revocation (see "DOC: Locking" in
  *        dataspace.c); protects @dead and @attachments
+ * @resv: the reservation object (fences) of all its handles' dma-bufs, so
+ *        that a device's fence on one handle is seen through every other
  * @punching: clears punching holes now, which memalloc_ds_hold() waits for
  * @punch_wait: where it waits
  * @dead: revoked by MEMALLOC_FREE: no memory, every operation is ENODEV
@@ -162,6 +165,7 @@ struct memalloc_ds_origin {
  */
 struct memalloc_ds {
 	struct kref kref;
+	struct dma_resv resv;
 	struct rw_semaphore lock;
 	atomic_t punching;
 	wait_queue_head_t punch_wait;

@@ -13,6 +13,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,7 @@
 #include <unistd.h>
 
 #include <drm/drm.h>
+#include <drm/vgem_drm.h>
 #include <linux/dma-buf.h>
 #include <linux/memalloc.h>
 
@@ -413,6 +416,85 @@ TEST_F(names, sizes)
 	ASSERT_NE(NULL, name);
 	EXPECT_STREQ("renamed", name);
 	free(name);
+	close(fd);
+}
+
+/*
+ * All handles of a dataspace share one reservation object: a device's
+ * write fence on one handle is seen through every other, read-only dups
+ * included, by poll() and by DMA_BUF_IOCTL_SYNC.
+ */
+DEV_FIXTURE(fences);
+
+struct sync_waiter {
+	int fd;
+	int ret;
+	volatile int done;
+};
+
+static void *sync_read_start(void *arg)
+{
+	struct sync_waiter *w = arg;
+
+	w->ret = dma_buf_sync(w->fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+	__atomic_store_n(&w->done, 1, __ATOMIC_SEQ_CST);
+	if (!w->ret)
+		dma_buf_sync(w->fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+	return NULL;
+}
+
+TEST_F(fences, write_fence_on_one_handle_is_seen_on_all)
+{
+	struct drm_prime_handle prime = { 0 };
+	struct drm_vgem_fence_attach attach = { .flags = VGEM_FENCE_WRITE };
+	struct drm_vgem_fence_signal signal = { 0 };
+	struct drm_gem_close gclose = { 0 };
+	struct sync_waiter w = { 0 };
+	struct pollfd pfd = { .events = POLLIN };
+	int fd, other, ro, vgem, i;
+	pthread_t thread;
+
+	fd = ds_alloc(self->dev, MIB, 0, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	other = ds_dup(self->dev, fd, MEMALLOC_RIGHT_R | MEMALLOC_RIGHT_W, 0);
+	ASSERT_LE(0, other);
+	ro = ds_dup(self->dev, fd, MEMALLOC_RIGHT_R, 0);
+	ASSERT_LE(0, ro);
+	vgem = open_vgem();
+	ASSERT_LE(0, vgem) TH_LOG("no vgem device (modprobe vgem)");
+	prime.fd = fd;
+	ASSERT_EQ(0, ioctl(vgem, DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime))
+		TH_LOG("import: %s", strerror(errno));
+	attach.handle = prime.handle;
+	ASSERT_EQ(0, ioctl(vgem, DRM_IOCTL_VGEM_FENCE_ATTACH, &attach))
+		TH_LOG("fence: %s", strerror(errno));
+
+	/* Unsignalled: the read-only dup is not ready to read. */
+	pfd.fd = ro;
+	EXPECT_EQ(0, poll(&pfd, 1, 100));
+	/* Nor is CPU access through the other writable handle. */
+	w.fd = other;
+	ASSERT_EQ(0, pthread_create(&thread, NULL, sync_read_start, &w));
+	usleep(100 * 1000);
+	EXPECT_EQ(0, __atomic_load_n(&w.done, __ATOMIC_SEQ_CST));
+
+	signal.fence = attach.out_fence;
+	ASSERT_EQ(0, ioctl(vgem, DRM_IOCTL_VGEM_FENCE_SIGNAL, &signal))
+		TH_LOG("signal: %s", strerror(errno));
+	pfd.revents = 0;
+	EXPECT_EQ(1, poll(&pfd, 1, 1000));
+	EXPECT_EQ(POLLIN, pfd.revents & POLLIN);
+	for (i = 0; i < 100 && !__atomic_load_n(&w.done, __ATOMIC_SEQ_CST); i++)
+		usleep(10 * 1000);
+	EXPECT_EQ(1, __atomic_load_n(&w.done, __ATOMIC_SEQ_CST));
+	pthread_join(thread, NULL);
+	EXPECT_EQ(0, w.ret);
+
+	gclose.handle = prime.handle;
+	EXPECT_EQ(0, ioctl(vgem, DRM_IOCTL_GEM_CLOSE, &gclose));
+	close(vgem);
+	close(ro);
+	close(other);
 	close(fd);
 }
 

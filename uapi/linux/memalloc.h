@@ -20,7 +20,9 @@
  * As a dma-buf, a dataspace offers importers everything the core knows:
  * device mappings (attach, map), CPU access brackets (DMA_BUF_IOCTL_SYNC,
  * dma_buf_begin_cpu_access(): every device mapping of the dataspace is
- * synced), user mappings, and kernel mappings (dma_buf_vmap(), with the
+ * synced), fences (one reservation object for all handles of a dataspace,
+ * so that a device's fence on one is seen through every other), user
+ * mappings, and kernel mappings (dma_buf_vmap(), with the
  * dataspace's caching attribute). Device and kernel mappings populate
  * every page of a lazy dataspace, charged to the memory cgroup it was
  * allocated from, and hold the dataspace: MEMALLOC_FREE is EBUSY and
