@@ -68,11 +68,13 @@ bool memalloc_handle_writable(const struct memalloc_handle *h)
  * @node: on ds->attach_list
  * @dev: the device
  * @sgt: its mapping while mapped, else NULL; under ds->attach_lock
+ * @dir: the direction @sgt was mapped for, which CPU access syncs it with
  */
 struct memalloc_attachment {
 	struct list_head node;
 	struct device *dev;
 	struct sg_table *sgt;
+	enum dma_data_direction dir;
 };
 
 /* An attachment holds the dataspace as a kernel mapping does. */
@@ -224,6 +226,7 @@ static struct sg_table *memalloc_map_dma_buf(struct dma_buf_attachment *attach,
 	kvfree(pages);
 	mutex_lock(&ds->attach_lock);
 	a->sgt = sgt;
+	a->dir = dir;
 	mutex_unlock(&ds->attach_lock);
 	return sgt;
 
@@ -257,7 +260,10 @@ static void memalloc_unmap_dma_buf(struct dma_buf_attachment *attach,
 /*
  * CPU access, through any handle's user mapping or this dma-buf's kernel
  * mapping, syncs every device mapping of the dataspace: the handles share
- * the memory.
+ * the memory. Each is synced with the direction it was mapped for, not
+ * the caller's: a read-only handle's device mapping is DMA_TO_DEVICE
+ * whatever another handle's caller does, and the DMA API wants the
+ * direction of the mapping (a bounce buffer is copied by it).
  */
 static int memalloc_begin_cpu_access(struct dma_buf *dmabuf,
 				     enum dma_data_direction dir)
@@ -271,7 +277,7 @@ static int memalloc_begin_cpu_access(struct dma_buf *dmabuf,
 		invalidate_kernel_vmap_range(h->vaddr, dmabuf->size);
 	list_for_each_entry(a, &ds->attach_list, node)
 		if (a->sgt)
-			dma_sync_sgtable_for_cpu(a->dev, a->sgt, dir);
+			dma_sync_sgtable_for_cpu(a->dev, a->sgt, a->dir);
 	mutex_unlock(&ds->attach_lock);
 	return 0;
 }
@@ -288,7 +294,7 @@ static int memalloc_end_cpu_access(struct dma_buf *dmabuf,
 		flush_kernel_vmap_range(h->vaddr, dmabuf->size);
 	list_for_each_entry(a, &ds->attach_list, node)
 		if (a->sgt)
-			dma_sync_sgtable_for_device(a->dev, a->sgt, dir);
+			dma_sync_sgtable_for_device(a->dev, a->sgt, a->dir);
 	mutex_unlock(&ds->attach_lock);
 	return 0;
 }
