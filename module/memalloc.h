@@ -60,7 +60,9 @@ struct vm_area_struct;
  * @destroy: free what @init made; or NULL
  * @mmap: set up a CPU mapping (called without ds->lock, which it takes)
  * @page: page @index with a reference of the caller's, allocated (zeroed)
- *        and charged to the caller if absent; under ds->lock for reading
+ *        and charged to the caller if absent; under ds->lock for reading,
+ *        or with the dataspace held against revocation instead
+ *        (memalloc_ds_hold(): see memalloc_hold_pages())
  * @read: copy @n bytes at @offset, within one page, to @buf; absent
  *        pages read as zero and stay absent; under ds->lock for reading
  * @punch: give back the whole pages of a range, zeroing it at its edges;
@@ -70,7 +72,8 @@ struct vm_area_struct;
  *        there, up to the end; NULL where memory has no fixed address
  *
  * Every operation but @release, @revoke and @destroy runs on a live
- * dataspace only, under ds->lock for reading unless told otherwise.
+ * dataspace only, under ds->lock for reading (or held, for @page) unless
+ * told otherwise.
  */
 struct memalloc_backing {
 	const char *name;
