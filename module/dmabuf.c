@@ -143,6 +143,8 @@ static void memalloc_put_sgt_pages(struct sg_table *sgt)
  * memalloc_hold_pages() - every page of a held dataspace, a reference each
  * @ds: the dataspace, held (memalloc_ds_hold()) against revocation, so
  *      that its pages may be looked up without ds->lock
+ * @killable: give up on a fatal signal; a vmap may not (the dma-buf core
+ *            WARNs on any failure of it), a device mapping may
  *
  * A device's or the kernel's mapping needs every page: they are populated
  * where absent, and, with the page array, charged to the dataspace's own
@@ -152,10 +154,11 @@ static void memalloc_put_sgt_pages(struct sg_table *sgt)
  *
  * Context: process context; sleeps.
  * Return: an array of ds->npages pages, which the caller gives back with
- * memalloc_put_pages() and kvfree(); or ERR_PTR(-ENOMEM) or
- * ERR_PTR(-EINTR) on a fatal signal.
+ * memalloc_put_pages() and kvfree(); or ERR_PTR(-ENOMEM) (a lazy
+ * dataspace over its memory cgroup's limit), or ERR_PTR(-EINTR) on a fatal
+ * signal when @killable.
  */
-static struct page **memalloc_hold_pages(struct memalloc_ds *ds)
+static struct page **memalloc_hold_pages(struct memalloc_ds *ds, bool killable)
 {
 	struct mem_cgroup *old;
 	struct page **pages;
@@ -169,7 +172,7 @@ static struct page **memalloc_hold_pages(struct memalloc_ds *ds)
 		goto out;
 	}
 	for (i = 0; i < ds->npages; i++) {
-		if (fatal_signal_pending(current)) {
+		if (killable && fatal_signal_pending(current)) {
 			ret = -EINTR;
 			break;
 		}
@@ -205,7 +208,7 @@ static struct sg_table *memalloc_map_dma_buf(struct dma_buf_attachment *attach,
 	/* A read-only handle lends the memory to devices to read only. */
 	if (!memalloc_handle_writable(h) && dir != DMA_TO_DEVICE)
 		return ERR_PTR(-EACCES);
-	pages = memalloc_hold_pages(ds);
+	pages = memalloc_hold_pages(ds, true);
 	if (IS_ERR(pages))
 		return ERR_CAST(pages);
 	/* The scatterlist too is the dataspace's memory cgroup's to pay. */
@@ -312,6 +315,13 @@ static int memalloc_end_cpu_access(struct dma_buf *dmabuf,
  * passing a read-only handle to a driver. The handle's mode binds user
  * space and device mappings; a kernel importer is trusted with the
  * memory as with the rest of the kernel.
+ *
+ * For the same reason nothing a user does makes it fail: the hold does not
+ * give up on a signal, clears cannot starve it (memalloc_ds_hold()), and
+ * population goes on past a fatal signal. What is left: -ENODEV for a
+ * revoked dataspace (only through an importer that never attached, as an
+ * attachment holds it against revocation), and -ENOMEM for a lazy one
+ * over its memory cgroup's limit or no room for the mapping.
  */
 static int memalloc_dma_buf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
@@ -325,7 +335,7 @@ static int memalloc_dma_buf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 	ret = memalloc_ds_hold(ds);
 	if (ret)
 		return ret;
-	pages = memalloc_hold_pages(ds);
+	pages = memalloc_hold_pages(ds, false);
 	if (IS_ERR(pages)) {
 		ret = PTR_ERR(pages);
 		goto err_unhold;

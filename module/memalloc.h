@@ -140,7 +140,8 @@ struct memalloc_ds_origin {
  * @punch_wait: where it waits
  * @dead: revoked by MEMALLOC_FREE: no memory, every operation is ENODEV
  * @attachments: the holders of its memory (memalloc_ds_hold()): the device
- *               attachments and kernel mappings of all its handles
+ *               attachments and kernel mappings of all its handles, each
+ *               from the start of its hold, waiting for punches included
  * @attach_lock: protects @attach_list and the handles' kernel mappings
  * @attach_list: the device attachments of all its handles, which CPU
  *               access syncs (struct memalloc_attachment)

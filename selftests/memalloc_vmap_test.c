@@ -15,12 +15,15 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <drm/drm.h>
@@ -85,6 +88,25 @@ static void fill(void *p, size_t len, uint64_t from, unsigned int seed)
 		c[i] = (unsigned char)((from + i) * 31 + ((from + i) >> 12) + seed);
 }
 
+/*
+ * The kernel's TAINT_WARN bit: the dma-buf core WARNs on any failure of an
+ * exporter's vmap, so a vmap that should work must leave it as it was.
+ */
+#define TAINT_WARN_BIT (1L << 9)
+
+static long taint_warn(void)
+{
+	return read_long("/proc/sys/kernel/tainted") & TAINT_WARN_BIT;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static int dma_buf_sync(int fd, uint64_t flags)
 {
 	struct dma_buf_sync sync = { .flags = flags };
@@ -99,6 +121,7 @@ FIXTURE(kind) {
 	char *map;
 	char *buf;
 	char *want;
+	long taint;
 	struct memalloc_version v;
 };
 
@@ -124,6 +147,7 @@ FIXTURE_SETUP(kind)
 {
 	self->fd = -1;
 	self->map = MAP_FAILED;
+	self->taint = taint_warn();
 	self->buf = malloc(LEN);
 	self->want = malloc(LEN);
 	ASSERT_NE(NULL, self->buf);
@@ -143,6 +167,8 @@ FIXTURE_SETUP(kind)
 
 FIXTURE_TEARDOWN(kind)
 {
+	/* Every vmap here is meant to work: none set off the core's WARN. */
+	EXPECT_EQ(self->taint, taint_warn());
 	if (self->map != MAP_FAILED)
 		munmap(self->map, LEN);
 	if (self->fd >= 0)
@@ -374,6 +400,41 @@ TEST_F(lazy, vmap_populates)
 	close(imp);
 }
 
+/*
+ * A fatal signal while a vmap populates a lazy dataspace: the vmap goes on
+ * to the end rather than fail (the core would WARN), and the process dies
+ * after it; its importer file lets go of the mapping.
+ */
+#define KILL_LEN (256 * MIB)
+
+TEST_F_TIMEOUT(lazy, vmap_outlives_a_fatal_signal, 120)
+{
+	long taint = taint_warn();
+	int fd, imp, status;
+	pid_t pid;
+
+	fd = ds_alloc(self->dev, KILL_LEN, 0, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	imp = importer_open(_metadata);
+	ASSERT_LE(0, imp);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		importer_vmap(imp, fd);
+		_exit(0);
+	}
+	usleep(100 * 1000);
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status));
+	close(imp);
+	EXPECT_EQ(taint, taint_warn());
+	/* Nothing holds it now: clear punches, free revokes. */
+	EXPECT_EQ(0, ds_clear(self->dev, fd, 0, KILL_LEN));
+	EXPECT_EQ(0, ds_free(self->dev, fd));
+	close(fd);
+}
+
 /* A name is its kind and its size: bytes, or the largest unit dividing it. */
 DEV_FIXTURE(names);
 
@@ -496,6 +557,149 @@ TEST_F(fences, write_fence_on_one_handle_is_seen_on_all)
 	close(ro);
 	close(other);
 	close(fd);
+}
+
+/*
+ * Clears that keep punching do not starve a kernel mapping (or a device's
+ * attachment): once it waits, clears zero in place, and it waits for one
+ * punch at most. It does not fail either (the core would WARN).
+ */
+#define RACE_LEN (64 * MIB)
+#define RACE_SECONDS 5
+
+struct clear_loop {
+	int dev;
+	int fd;
+	uint64_t len;
+	double until;
+	long clears;
+	int err;
+};
+
+static void *clear_loop(void *arg)
+{
+	struct clear_loop *c = arg;
+	int ret;
+
+	while (now_s() < c->until) {
+		ret = ds_clear(c->dev, c->fd, 0, c->len);
+		if (ret && !c->err)
+			c->err = ret;
+		c->clears++;
+	}
+	return NULL;
+}
+
+/* Reads the cleared half page by page: each punch has pages to give back. */
+struct toucher {
+	const volatile char *map;
+	uint64_t len;
+	double until;
+};
+
+static void *touch_loop(void *arg)
+{
+	struct toucher *t = arg;
+	uint64_t i;
+
+	while (now_s() < t->until)
+		for (i = 0; i < t->len; i += 4096)
+			(void)t->map[i];
+	return NULL;
+}
+
+DEV_FIXTURE(race);
+
+static void race_holder(struct __test_metadata *_metadata, int dev, int vmap)
+{
+	struct drm_prime_handle prime = { 0 };
+	struct drm_gem_close gclose = { 0 };
+	struct clear_loop c[2];
+	struct toucher touch;
+	long taint = taint_warn();
+	int fd, imp = -1, vgem = -1, i;
+	double t0, took;
+	char *map, *buf;
+	pthread_t t[3];
+
+	fd = ds_alloc(dev, RACE_LEN, 0, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	if (vmap) {
+		imp = importer_open(_metadata);
+		ASSERT_LE(0, imp);
+	} else {
+		vgem = open_vgem();
+		ASSERT_LE(0, vgem) TH_LOG("no vgem device (modprobe vgem)");
+	}
+	map = mmap(NULL, RACE_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	buf = malloc(MEMALLOC_IMPORTER_MAX_RW);
+	ASSERT_NE(NULL, buf);
+	memset(map, 0xa5, RACE_LEN);
+
+	/* The first half is cleared over and over, the second never. */
+	for (i = 0; i < 2; i++) {
+		c[i] = (struct clear_loop){ .dev = dev, .fd = fd, .len = RACE_LEN / 2,
+					    .until = now_s() + RACE_SECONDS };
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, clear_loop, &c[i]));
+	}
+	touch = (struct toucher){ .map = map, .len = RACE_LEN / 2,
+				  .until = now_s() + RACE_SECONDS };
+	ASSERT_EQ(0, pthread_create(&t[2], NULL, touch_loop, &touch));
+	usleep(300 * 1000);
+	alarm(4 * RACE_SECONDS);
+	t0 = now_s();
+	if (vmap) {
+		EXPECT_EQ(0, importer_vmap(imp, fd));
+	} else {
+		prime.fd = fd;
+		EXPECT_EQ(0, ioctl(vgem, DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime))
+			TH_LOG("import: %s", strerror(errno));
+	}
+	took = now_s() - t0;
+	for (i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	alarm(0);
+	TH_LOG("%s after %.3f s, clears %ld and %ld", vmap ? "vmap" : "attach",
+	       took, c[0].clears, c[1].clears);
+	EXPECT_GT(2.0, took);
+	EXPECT_EQ(0, c[0].err);
+	EXPECT_EQ(0, c[1].err);
+
+	/* Cleared where cleared, the rest as written, on both sides. */
+	EXPECT_TRUE(all_zero(map, RACE_LEN / 2));
+	for (i = RACE_LEN / 2; i < (int)RACE_LEN; i += 4096)
+		if (map[i] != (char)0xa5 || map[i + 4095] != (char)0xa5)
+			break;
+	EXPECT_EQ((int)RACE_LEN, i);
+	if (vmap) {
+		ASSERT_EQ(0, importer_rw(imp, 0, buf, MEMALLOC_IMPORTER_MAX_RW, 0));
+		EXPECT_TRUE(all_zero(buf, MEMALLOC_IMPORTER_MAX_RW));
+		ASSERT_EQ(0, importer_rw(imp, RACE_LEN - MEMALLOC_IMPORTER_MAX_RW, buf,
+					 MEMALLOC_IMPORTER_MAX_RW, 0));
+		EXPECT_EQ((char)0xa5, buf[0]);
+		EXPECT_EQ((char)0xa5, buf[MEMALLOC_IMPORTER_MAX_RW - 1]);
+		EXPECT_EQ(0, importer_vunmap(imp));
+		close(imp);
+	} else {
+		gclose.handle = prime.handle;
+		EXPECT_EQ(0, ioctl(vgem, DRM_IOCTL_GEM_CLOSE, &gclose));
+		close(vgem);
+	}
+	EXPECT_EQ(taint, taint_warn());
+	free(buf);
+	munmap(map, RACE_LEN);
+	close(fd);
+}
+
+TEST_F_TIMEOUT(race, vmap_is_not_starved_by_clears, 60)
+{
+	race_holder(_metadata, self->dev, 1);
+}
+
+TEST_F_TIMEOUT(race, attach_is_not_starved_by_clears, 60)
+{
+	race_holder(_metadata, self->dev, 0);
 }
 
 /* The importer works for any dma-buf: vgem's own. */

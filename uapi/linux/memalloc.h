@@ -268,6 +268,12 @@ struct memalloc_alloc {
  * writable: a vmap has no direction to check, and the dma-buf core takes
  * a failed vmap for an exporter's bug and warns; the mode binds user space
  * and devices, a driver mapping a buffer is trusted as the kernel is.
+ * For the same reason a vmap is not interrupted by signals, and clears in
+ * flight delay it by one punch at most. It fails, and the core warns as
+ * for any exporter, only with ENODEV for a revoked dataspace, which an
+ * importer holding an attachment never sees (the attachment holds the
+ * dataspace against revocation), and with ENOMEM, for a lazy dataspace
+ * over the limit of the memory cgroup it was allocated from.
  * fork() and SCM_RIGHTS pass a handle as it is.
  *
  * MEMALLOC_FREE is L4Re's Mem_alloc::free() of 2013: it revokes the
