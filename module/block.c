@@ -245,7 +245,8 @@ void memalloc_block_release(struct memalloc_ds *ds)
  * @ds: the dataspace
  * @index: the page's index
  *
- * Context: under ds->lock.
+ * Context: under ds->lock, or with @ds held against revocation
+ * (memalloc_ds_hold()), which keeps ds->pages as well.
  * Return: the page, with a reference of the caller's.
  */
 struct page *memalloc_block_page(struct memalloc_ds *ds, pgoff_t index)

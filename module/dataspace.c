@@ -3,6 +3,7 @@
  * memalloc: dataspaces, their lifetime and their backings.
  */
 #include <linux/dma-buf.h>
+#include <linux/dma-resv.h>
 #include <linux/fcntl.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -50,12 +51,19 @@
  * Holders (device attachments, kernel mappings) and hole punching stay
  * apart without a lock between them: a clear that punches counts itself in
  * ds->punching under ds->lock, having seen no holder there, until its
- * punch is done; memalloc_ds_hold() waits for ds->punching to drop to
- * zero. A lock would not do: the dma-buf core calls the exporter's vmap
- * under the buffer's reservation lock (6.12), which ranks below mmap_lock
- * and so below the shmem file's locks a punch takes. Waiting is safe where
- * that lock would not be, as a punch waits for nothing a holder's caller
- * may hold.
+ * punch is done; memalloc_ds_hold() counts itself in ds->attachments under
+ * ds->lock first, so that no punch begins after it, then waits for
+ * ds->punching to drop to zero: for the punches already in flight, one
+ * each, so that clears in a loop cannot starve it. A lock would not do:
+ * the dma-buf core calls the exporter's vmap under the buffer's
+ * reservation lock (6.12), which ranks below mmap_lock and so below the
+ * shmem file's locks a punch takes. Waiting is safe where that lock would
+ * not be, as a punch waits for nothing a holder's caller may hold: the
+ * shmem file is the module's own, written by no one. Nor does a lockdep
+ * map stand for the wait, for the same reason: lockdep knows the shmem
+ * file's locks only by the class every tmpfs file shares, and would chain
+ * the reservation lock through the punch to other files' writers, which
+ * fault (mmap_lock), and back, a cycle no punch can close.
  *
  * ds->attach_lock, innermost, guards the list of device attachments and
  * each handle's kernel mapping, which CPU access syncs.
@@ -144,6 +152,8 @@ static void memalloc_ds_release(struct kref *kref)
 	if (ds->inode)
 		iput(ds->inode);
 	mem_cgroup_put(ds->memcg);
+	/* Its dma-bufs are all gone: their core let go of it, not freed it. */
+	dma_resv_fini(&ds->resv);
 	kfree(ds);
 }
 
@@ -154,30 +164,26 @@ static void memalloc_ds_release(struct kref *kref)
  * What a device attachment and a kernel mapping (vmap) take: until
  * memalloc_ds_unhold(), MEMALLOC_FREE fails with EBUSY, and MEMALLOC_CLEAR
  * zeroes in place rather than punching out pages the holder would go on
- * seeing. Waits for punches in flight first (see "DOC: Locking").
+ * seeing. The holder counts from the start: no punch begins while it
+ * waits for those in flight, one each at most (see "DOC: Locking"), so
+ * clears cannot starve it, and the wait is not interruptible. The dma-buf
+ * core takes any failure of a vmap for an exporter's bug.
  *
  * Context: process context; sleeps; also under a dma-buf's reservation lock.
- * Return: 0, -ENODEV when @ds was revoked, or -EINTR.
+ * Return: 0, or -ENODEV when @ds was revoked.
  */
 int memalloc_ds_hold(struct memalloc_ds *ds)
 {
-	int ret = 0;
-
-	for (;;) {
-		if (down_write_killable(&ds->lock))
-			return -EINTR;
-		if (ds->dead || !atomic_read(&ds->punching))
-			break;
+	down_write(&ds->lock);
+	if (ds->dead) {
 		up_write(&ds->lock);
-		if (wait_event_killable(ds->punch_wait, !atomic_read(&ds->punching)))
-			return -EINTR;
+		return -ENODEV;
 	}
-	if (ds->dead)
-		ret = -ENODEV;
-	else
-		ds->attachments++;
+	ds->attachments++;
 	up_write(&ds->lock);
-	return ret;
+	/* Seen by every punch_begin() from now on: none begins. */
+	wait_event(ds->punch_wait, !atomic_read(&ds->punching));
+	return 0;
 }
 
 /**
@@ -198,8 +204,8 @@ void memalloc_ds_unhold(struct memalloc_ds *ds)
  * @ds: the dataspace, its lock held
  *
  * Context: under ds->lock.
- * Return: true when nothing holds @ds (memalloc_ds_hold()); then the
- * caller punches, after dropping ds->lock, and calls
+ * Return: true when nothing holds @ds or waits to (memalloc_ds_hold());
+ * then the caller punches, after dropping ds->lock, and calls
  * memalloc_ds_punch_end() when done.
  */
 bool memalloc_ds_punch_begin(struct memalloc_ds *ds)
@@ -418,6 +424,7 @@ static struct memalloc_ds *memalloc_ds_new(struct memalloc_alloc *cmd,
 	if (!ds)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&ds->kref);
+	dma_resv_init(&ds->resv);
 	init_rwsem(&ds->lock);
 	init_waitqueue_head(&ds->punch_wait);
 	mutex_init(&ds->attach_lock);

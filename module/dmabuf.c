@@ -68,11 +68,13 @@ bool memalloc_handle_writable(const struct memalloc_handle *h)
  * @node: on ds->attach_list
  * @dev: the device
  * @sgt: its mapping while mapped, else NULL; under ds->attach_lock
+ * @dir: the direction @sgt was mapped for, which CPU access syncs it with
  */
 struct memalloc_attachment {
 	struct list_head node;
 	struct device *dev;
 	struct sg_table *sgt;
+	enum dma_data_direction dir;
 };
 
 /* An attachment holds the dataspace as a kernel mapping does. */
@@ -141,6 +143,8 @@ static void memalloc_put_sgt_pages(struct sg_table *sgt)
  * memalloc_hold_pages() - every page of a held dataspace, a reference each
  * @ds: the dataspace, held (memalloc_ds_hold()) against revocation, so
  *      that its pages may be looked up without ds->lock
+ * @killable: give up on a fatal signal; a vmap may not (the dma-buf core
+ *            WARNs on any failure of it), a device mapping may
  *
  * A device's or the kernel's mapping needs every page: they are populated
  * where absent, and, with the page array, charged to the dataspace's own
@@ -150,10 +154,11 @@ static void memalloc_put_sgt_pages(struct sg_table *sgt)
  *
  * Context: process context; sleeps.
  * Return: an array of ds->npages pages, which the caller gives back with
- * memalloc_put_pages() and kvfree(); or ERR_PTR(-ENOMEM) or
- * ERR_PTR(-EINTR) on a fatal signal.
+ * memalloc_put_pages() and kvfree(); or ERR_PTR(-ENOMEM) (a lazy
+ * dataspace over its memory cgroup's limit), or ERR_PTR(-EINTR) on a fatal
+ * signal when @killable.
  */
-static struct page **memalloc_hold_pages(struct memalloc_ds *ds)
+static struct page **memalloc_hold_pages(struct memalloc_ds *ds, bool killable)
 {
 	struct mem_cgroup *old;
 	struct page **pages;
@@ -167,7 +172,7 @@ static struct page **memalloc_hold_pages(struct memalloc_ds *ds)
 		goto out;
 	}
 	for (i = 0; i < ds->npages; i++) {
-		if (fatal_signal_pending(current)) {
+		if (killable && fatal_signal_pending(current)) {
 			ret = -EINTR;
 			break;
 		}
@@ -203,7 +208,7 @@ static struct sg_table *memalloc_map_dma_buf(struct dma_buf_attachment *attach,
 	/* A read-only handle lends the memory to devices to read only. */
 	if (!memalloc_handle_writable(h) && dir != DMA_TO_DEVICE)
 		return ERR_PTR(-EACCES);
-	pages = memalloc_hold_pages(ds);
+	pages = memalloc_hold_pages(ds, true);
 	if (IS_ERR(pages))
 		return ERR_CAST(pages);
 	/* The scatterlist too is the dataspace's memory cgroup's to pay. */
@@ -224,6 +229,7 @@ static struct sg_table *memalloc_map_dma_buf(struct dma_buf_attachment *attach,
 	kvfree(pages);
 	mutex_lock(&ds->attach_lock);
 	a->sgt = sgt;
+	a->dir = dir;
 	mutex_unlock(&ds->attach_lock);
 	return sgt;
 
@@ -257,7 +263,10 @@ static void memalloc_unmap_dma_buf(struct dma_buf_attachment *attach,
 /*
  * CPU access, through any handle's user mapping or this dma-buf's kernel
  * mapping, syncs every device mapping of the dataspace: the handles share
- * the memory.
+ * the memory. Each is synced with the direction it was mapped for, not
+ * the caller's: a read-only handle's device mapping is DMA_TO_DEVICE
+ * whatever another handle's caller does, and the DMA API wants the
+ * direction of the mapping (a bounce buffer is copied by it).
  */
 static int memalloc_begin_cpu_access(struct dma_buf *dmabuf,
 				     enum dma_data_direction dir)
@@ -271,7 +280,7 @@ static int memalloc_begin_cpu_access(struct dma_buf *dmabuf,
 		invalidate_kernel_vmap_range(h->vaddr, dmabuf->size);
 	list_for_each_entry(a, &ds->attach_list, node)
 		if (a->sgt)
-			dma_sync_sgtable_for_cpu(a->dev, a->sgt, dir);
+			dma_sync_sgtable_for_cpu(a->dev, a->sgt, a->dir);
 	mutex_unlock(&ds->attach_lock);
 	return 0;
 }
@@ -288,7 +297,7 @@ static int memalloc_end_cpu_access(struct dma_buf *dmabuf,
 		flush_kernel_vmap_range(h->vaddr, dmabuf->size);
 	list_for_each_entry(a, &ds->attach_list, node)
 		if (a->sgt)
-			dma_sync_sgtable_for_device(a->dev, a->sgt, dir);
+			dma_sync_sgtable_for_device(a->dev, a->sgt, a->dir);
 	mutex_unlock(&ds->attach_lock);
 	return 0;
 }
@@ -306,6 +315,13 @@ static int memalloc_end_cpu_access(struct dma_buf *dmabuf,
  * passing a read-only handle to a driver. The handle's mode binds user
  * space and device mappings; a kernel importer is trusted with the
  * memory as with the rest of the kernel.
+ *
+ * For the same reason nothing a user does makes it fail: the hold does not
+ * give up on a signal, clears cannot starve it (memalloc_ds_hold()), and
+ * population goes on past a fatal signal. What is left: -ENODEV for a
+ * revoked dataspace (only through an importer that never attached, as an
+ * attachment holds it against revocation), and -ENOMEM for a lazy one
+ * over its memory cgroup's limit or no room for the mapping.
  */
 static int memalloc_dma_buf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
@@ -319,7 +335,7 @@ static int memalloc_dma_buf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 	ret = memalloc_ds_hold(ds);
 	if (ret)
 		return ret;
-	pages = memalloc_hold_pages(ds);
+	pages = memalloc_hold_pages(ds, false);
 	if (IS_ERR(pages)) {
 		ret = PTR_ERR(pages);
 		goto err_unhold;
@@ -491,8 +507,11 @@ static char *memalloc_handle_name(const struct memalloc_ds *ds)
  * @writable: whether the handle may change the memory
  *
  * Context: process context; sleeps.
- * Return: the handle's dma-buf, or ERR_PTR(-ENOMEM) or ERR_PTR(-ENODEV)
- * when @ds is being revoked.
+ * Every handle's dma-buf shares the dataspace's reservation object
+ * (ds->resv), so that fences are seen through all of them.
+ *
+ * Return: the handle's dma-buf; ERR_PTR(-ENOMEM), ERR_PTR(-ENODEV) when
+ * @ds is being revoked, or another error of dma_buf_export() passed on.
  */
 struct dma_buf *memalloc_handle_new(struct memalloc_ds *ds, bool writable)
 {
@@ -515,6 +534,8 @@ struct dma_buf *memalloc_handle_new(struct memalloc_ds *ds, bool writable)
 	exp_info.size = ds->npages << PAGE_SHIFT;
 	exp_info.flags = writable ? O_RDWR : O_RDONLY;
 	exp_info.priv = h;
+	/* Given, the core neither initialises nor frees it (ds->resv). */
+	exp_info.resv = &ds->resv;
 	dmabuf = dma_buf_export(&exp_info);
 	if (IS_ERR(dmabuf)) {
 		kfree(name);

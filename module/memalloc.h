@@ -5,6 +5,7 @@
 #ifndef _MEMALLOC_H
 #define _MEMALLOC_H
 
+#include <linux/dma-resv.h>
 #include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/kref.h>
@@ -59,7 +60,9 @@ struct vm_area_struct;
  * @destroy: free what @init made; or NULL
  * @mmap: set up a CPU mapping (called without ds->lock, which it takes)
  * @page: page @index with a reference of the caller's, allocated (zeroed)
- *        and charged to the caller if absent; under ds->lock for reading
+ *        and charged to the caller if absent; under ds->lock for reading,
+ *        or with the dataspace held against revocation instead
+ *        (memalloc_ds_hold(): see memalloc_hold_pages())
  * @read: copy @n bytes at @offset, within one page, to @buf; absent
  *        pages read as zero and stay absent; under ds->lock for reading
  * @punch: give back the whole pages of a range, zeroing it at its edges;
@@ -69,7 +72,8 @@ struct vm_area_struct;
  *        there, up to the end; NULL where memory has no fixed address
  *
  * Every operation but @release, @revoke and @destroy runs on a live
- * dataspace only, under ds->lock for reading unless told otherwise.
+ * dataspace only, under ds->lock for reading (or held, for @page) unless
+ * told otherwise.
  */
 struct memalloc_backing {
 	const char *name;
@@ -130,11 +134,14 @@ struct memalloc_ds_origin {
  * @kref: one reference for each handle
  * @lock: guards the memory against revocation (see "DOC: Locking" in
  *        dataspace.c); protects @dead and @attachments
+ * @resv: the reservation object (fences) of all its handles' dma-bufs, so
+ *        that a device's fence on one handle is seen through every other
  * @punching: clears punching holes now, which memalloc_ds_hold() waits for
  * @punch_wait: where it waits
  * @dead: revoked by MEMALLOC_FREE: no memory, every operation is ENODEV
  * @attachments: the holders of its memory (memalloc_ds_hold()): the device
- *               attachments and kernel mappings of all its handles
+ *               attachments and kernel mappings of all its handles, each
+ *               from the start of its hold, waiting for punches included
  * @attach_lock: protects @attach_list and the handles' kernel mappings
  * @attach_list: the device attachments of all its handles, which CPU
  *               access syncs (struct memalloc_attachment)
@@ -162,6 +169,7 @@ struct memalloc_ds_origin {
  */
 struct memalloc_ds {
 	struct kref kref;
+	struct dma_resv resv;
 	struct rw_semaphore lock;
 	atomic_t punching;
 	wait_queue_head_t punch_wait;

@@ -187,9 +187,9 @@ static int memalloc_zero_range(struct memalloc_ds *ds, u64 offset, u64 len)
  * A lazy dataspace's whole pages in the range are punched out (its
  * backing's punch), which zeroes the partial pages at the edges and unmaps
  * the rest;
- * while a device attachment or a kernel mapping holds the dataspace
- * (memalloc_ds_hold()), whose pages a punch would take from under it, the
- * range is zeroed in place instead, as in an eager one.
+ * while a device attachment or a kernel mapping holds the dataspace, or
+ * waits to (memalloc_ds_hold()), whose pages a punch would take from under
+ * it, the range is zeroed in place instead, as in an eager one.
  *
  * Context: process context; sleeps.
  * Return: 0 or a negative errno, as listed in the UAPI header.

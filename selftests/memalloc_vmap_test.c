@@ -13,15 +13,21 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <drm/drm.h>
+#include <drm/vgem_drm.h>
 #include <linux/dma-buf.h>
 #include <linux/memalloc.h>
 
@@ -82,6 +88,25 @@ static void fill(void *p, size_t len, uint64_t from, unsigned int seed)
 		c[i] = (unsigned char)((from + i) * 31 + ((from + i) >> 12) + seed);
 }
 
+/*
+ * The kernel's TAINT_WARN bit: the dma-buf core WARNs on any failure of an
+ * exporter's vmap, so a vmap that should work must leave it as it was.
+ */
+#define TAINT_WARN_BIT (1L << 9)
+
+static long taint_warn(void)
+{
+	return read_long("/proc/sys/kernel/tainted") & TAINT_WARN_BIT;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static int dma_buf_sync(int fd, uint64_t flags)
 {
 	struct dma_buf_sync sync = { .flags = flags };
@@ -96,6 +121,7 @@ FIXTURE(kind) {
 	char *map;
 	char *buf;
 	char *want;
+	long taint;
 	struct memalloc_version v;
 };
 
@@ -121,6 +147,7 @@ FIXTURE_SETUP(kind)
 {
 	self->fd = -1;
 	self->map = MAP_FAILED;
+	self->taint = taint_warn();
 	self->buf = malloc(LEN);
 	self->want = malloc(LEN);
 	ASSERT_NE(NULL, self->buf);
@@ -140,6 +167,8 @@ FIXTURE_SETUP(kind)
 
 FIXTURE_TEARDOWN(kind)
 {
+	/* Every vmap here is meant to work: none set off the core's WARN. */
+	EXPECT_EQ(self->taint, taint_warn());
 	if (self->map != MAP_FAILED)
 		munmap(self->map, LEN);
 	if (self->fd >= 0)
@@ -233,13 +262,18 @@ TEST_F(kind, read_only_handle_is_vmapped_writable)
 		    variant->flags & MEMALLOC_CACHING_MASK);
 	ASSERT_LE(0, ro) TH_LOG("%s", strerror(-ro));
 	fill(self->map, 8192, 0, 5);
-	/* Documented: a kernel importer maps a read-only handle, writably. */
+	/*
+	 * Documented: a kernel importer maps a read-only handle, writably;
+	 * an importer that honours the fd's mode (as the test importer does)
+	 * reads through it and refuses to write.
+	 */
 	ASSERT_EQ(0, importer_vmap(self->imp, ro));
 	ASSERT_EQ(0, importer_rw(self->imp, 0, self->buf, 8192, 0));
 	EXPECT_EQ(0, memcmp(self->buf, self->map, 8192));
 	fill(self->buf, 4096, 0, 6);
-	ASSERT_EQ(0, importer_rw(self->imp, 0, self->buf, 4096, 1));
-	EXPECT_EQ(0, memcmp(self->buf, self->map, 4096));
+	EXPECT_EQ(-EBADF, importer_rw(self->imp, 0, self->buf, 4096, 1));
+	fill(self->want, 8192, 0, 5);
+	EXPECT_EQ(0, memcmp(self->want, self->map, 8192));
 	/* It holds the dataspace as any kernel mapping does. */
 	EXPECT_EQ(-EBUSY, ds_free(self->dev, self->fd));
 	/* User space still cannot write through the handle. */
@@ -366,6 +400,41 @@ TEST_F(lazy, vmap_populates)
 	close(imp);
 }
 
+/*
+ * A fatal signal while a vmap populates a lazy dataspace: the vmap goes on
+ * to the end rather than fail (the core would WARN), and the process dies
+ * after it; its importer file lets go of the mapping.
+ */
+#define KILL_LEN (256 * MIB)
+
+TEST_F_TIMEOUT(lazy, vmap_outlives_a_fatal_signal, 120)
+{
+	long taint = taint_warn();
+	int fd, imp, status;
+	pid_t pid;
+
+	fd = ds_alloc(self->dev, KILL_LEN, 0, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	imp = importer_open(_metadata);
+	ASSERT_LE(0, imp);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		importer_vmap(imp, fd);
+		_exit(0);
+	}
+	usleep(100 * 1000);
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status));
+	close(imp);
+	EXPECT_EQ(taint, taint_warn());
+	/* Nothing holds it now: clear punches, free revokes. */
+	EXPECT_EQ(0, ds_clear(self->dev, fd, 0, KILL_LEN));
+	EXPECT_EQ(0, ds_free(self->dev, fd));
+	close(fd);
+}
+
 /* A name is its kind and its size: bytes, or the largest unit dividing it. */
 DEV_FIXTURE(names);
 
@@ -409,6 +478,262 @@ TEST_F(names, sizes)
 	EXPECT_STREQ("renamed", name);
 	free(name);
 	close(fd);
+}
+
+/*
+ * All handles of a dataspace share one reservation object: a device's
+ * write fence on one handle is seen through every other, read-only dups
+ * included, by poll() and by DMA_BUF_IOCTL_SYNC.
+ */
+DEV_FIXTURE(fences);
+
+struct sync_waiter {
+	int fd;
+	int ret;
+	volatile int done;
+};
+
+static void *sync_read_start(void *arg)
+{
+	struct sync_waiter *w = arg;
+
+	w->ret = dma_buf_sync(w->fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+	__atomic_store_n(&w->done, 1, __ATOMIC_SEQ_CST);
+	if (!w->ret)
+		dma_buf_sync(w->fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+	return NULL;
+}
+
+TEST_F(fences, write_fence_on_one_handle_is_seen_on_all)
+{
+	struct drm_prime_handle prime = { 0 };
+	struct drm_vgem_fence_attach attach = { .flags = VGEM_FENCE_WRITE };
+	struct drm_vgem_fence_signal signal = { 0 };
+	struct drm_gem_close gclose = { 0 };
+	struct sync_waiter w = { 0 };
+	struct pollfd pfd = { .events = POLLIN };
+	int fd, other, ro, vgem, i;
+	pthread_t thread;
+
+	fd = ds_alloc(self->dev, MIB, 0, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	other = ds_dup(self->dev, fd, MEMALLOC_RIGHT_R | MEMALLOC_RIGHT_W, 0);
+	ASSERT_LE(0, other);
+	ro = ds_dup(self->dev, fd, MEMALLOC_RIGHT_R, 0);
+	ASSERT_LE(0, ro);
+	vgem = open_vgem();
+	ASSERT_LE(0, vgem) TH_LOG("no vgem device (modprobe vgem)");
+	prime.fd = fd;
+	ASSERT_EQ(0, ioctl(vgem, DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime))
+		TH_LOG("import: %s", strerror(errno));
+	attach.handle = prime.handle;
+	ASSERT_EQ(0, ioctl(vgem, DRM_IOCTL_VGEM_FENCE_ATTACH, &attach))
+		TH_LOG("fence: %s", strerror(errno));
+
+	/* Unsignalled: the read-only dup is not ready to read. */
+	pfd.fd = ro;
+	EXPECT_EQ(0, poll(&pfd, 1, 100));
+	/* Nor is CPU access through the other writable handle. */
+	w.fd = other;
+	ASSERT_EQ(0, pthread_create(&thread, NULL, sync_read_start, &w));
+	usleep(100 * 1000);
+	EXPECT_EQ(0, __atomic_load_n(&w.done, __ATOMIC_SEQ_CST));
+
+	signal.fence = attach.out_fence;
+	ASSERT_EQ(0, ioctl(vgem, DRM_IOCTL_VGEM_FENCE_SIGNAL, &signal))
+		TH_LOG("signal: %s", strerror(errno));
+	pfd.revents = 0;
+	EXPECT_EQ(1, poll(&pfd, 1, 1000));
+	EXPECT_EQ(POLLIN, pfd.revents & POLLIN);
+	for (i = 0; i < 100 && !__atomic_load_n(&w.done, __ATOMIC_SEQ_CST); i++)
+		usleep(10 * 1000);
+	EXPECT_EQ(1, __atomic_load_n(&w.done, __ATOMIC_SEQ_CST));
+	pthread_join(thread, NULL);
+	EXPECT_EQ(0, w.ret);
+
+	gclose.handle = prime.handle;
+	EXPECT_EQ(0, ioctl(vgem, DRM_IOCTL_GEM_CLOSE, &gclose));
+	close(vgem);
+	close(ro);
+	close(other);
+	close(fd);
+}
+
+/*
+ * Clears that keep punching do not starve a kernel mapping (or a device's
+ * attachment): once it waits, clears zero in place, and it waits for one
+ * punch at most. It does not fail either (the core would WARN). The clears
+ * go on until the holder is through, or RACE_SECONDS: a starved holder
+ * takes that long, one that is not about as long as without the clears,
+ * plus the punches in flight (both measured first, as a slow kernel's
+ * mapping and punch take long in any case).
+ */
+#define RACE_LEN (64 * MIB)
+#define RACE_SECONDS 30
+
+struct clear_loop {
+	int dev;
+	int fd;
+	uint64_t len;
+	double until;
+	volatile int *stop;
+	long clears;
+	int err;
+};
+
+static void *clear_loop(void *arg)
+{
+	struct clear_loop *c = arg;
+	int ret;
+
+	while (now_s() < c->until && !__atomic_load_n(c->stop, __ATOMIC_SEQ_CST)) {
+		ret = ds_clear(c->dev, c->fd, 0, c->len);
+		if (ret && !c->err)
+			c->err = ret;
+		c->clears++;
+	}
+	return NULL;
+}
+
+/* Reads the cleared half page by page: each punch has pages to give back. */
+struct toucher {
+	const volatile char *map;
+	uint64_t len;
+	double until;
+	volatile int *stop;
+};
+
+static void *touch_loop(void *arg)
+{
+	struct toucher *t = arg;
+	uint64_t i;
+
+	while (now_s() < t->until && !__atomic_load_n(t->stop, __ATOMIC_SEQ_CST))
+		for (i = 0; i < t->len; i += 4096)
+			(void)t->map[i];
+	return NULL;
+}
+
+DEV_FIXTURE(race);
+
+/* Take hold of @fd as an importer: 0 or -errno. */
+static int race_take(int vmap, int imp, int vgem, int fd, uint32_t *gem)
+{
+	struct drm_prime_handle prime = { .fd = fd };
+
+	if (vmap)
+		return importer_vmap(imp, fd);
+	if (ioctl(vgem, DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime))
+		return -errno;
+	*gem = prime.handle;
+	return 0;
+}
+
+static int race_let_go(int vmap, int imp, int vgem, uint32_t gem)
+{
+	struct drm_gem_close gclose = { .handle = gem };
+
+	if (vmap)
+		return importer_vunmap(imp);
+	return ioctl(vgem, DRM_IOCTL_GEM_CLOSE, &gclose) ? -errno : 0;
+}
+
+static void race_holder(struct __test_metadata *_metadata, int dev, int vmap)
+{
+	struct clear_loop c[2];
+	struct toucher touch;
+	long taint = taint_warn();
+	int fd, imp = -1, vgem = -1, i, ret;
+	volatile int stop = 0;
+	double t0, took, alone, punch;
+	uint32_t gem = 0;
+	char *map, *buf;
+	pthread_t t[3];
+
+	fd = ds_alloc(dev, RACE_LEN, 0, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	if (vmap) {
+		imp = importer_open(_metadata);
+		ASSERT_LE(0, imp);
+	} else {
+		vgem = open_vgem();
+		ASSERT_LE(0, vgem) TH_LOG("no vgem device (modprobe vgem)");
+	}
+	map = mmap(NULL, RACE_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	buf = malloc(MEMALLOC_IMPORTER_MAX_RW);
+	ASSERT_NE(NULL, buf);
+	memset(map, 0xa5, RACE_LEN);
+	t0 = now_s();
+	ASSERT_EQ(0, race_take(vmap, imp, vgem, fd, &gem));
+	alone = now_s() - t0;
+	ASSERT_EQ(0, race_let_go(vmap, imp, vgem, gem));
+	/* And one punch of the populated half, which a holder may wait for. */
+	t0 = now_s();
+	ASSERT_EQ(0, ds_clear(dev, fd, 0, RACE_LEN / 2));
+	punch = now_s() - t0;
+	memset(map, 0xa5, RACE_LEN / 2);
+
+	/* The first half is cleared over and over, the second never. */
+	for (i = 0; i < 2; i++) {
+		c[i] = (struct clear_loop){ .dev = dev, .fd = fd, .len = RACE_LEN / 2,
+					    .until = now_s() + RACE_SECONDS, .stop = &stop };
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, clear_loop, &c[i]));
+	}
+	touch = (struct toucher){ .map = map, .len = RACE_LEN / 2,
+				  .until = now_s() + RACE_SECONDS, .stop = &stop };
+	ASSERT_EQ(0, pthread_create(&t[2], NULL, touch_loop, &touch));
+	usleep(300 * 1000);
+	alarm(2 * RACE_SECONDS);
+	t0 = now_s();
+	ret = race_take(vmap, imp, vgem, fd, &gem);
+	took = now_s() - t0;
+	__atomic_store_n(&stop, 1, __ATOMIC_SEQ_CST);
+	for (i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	alarm(0);
+	EXPECT_EQ(0, ret) TH_LOG("%s", strerror(-ret));
+	TH_LOG("%s after %.3f s (%.3f s alone, a punch %.3f s), clears %ld and %ld",
+	       vmap ? "vmap" : "attach", took, alone, punch, c[0].clears, c[1].clears);
+	/* Two punches in flight, then its own work beside three busy threads. */
+	EXPECT_GT(2.0 + 4 * (alone + punch), took);
+	EXPECT_EQ(0, c[0].err);
+	EXPECT_EQ(0, c[1].err);
+
+	/* Cleared where cleared, the rest as written, on both sides. */
+	EXPECT_TRUE(all_zero(map, RACE_LEN / 2));
+	for (i = RACE_LEN / 2; i < (int)RACE_LEN; i += 4096)
+		if (map[i] != (char)0xa5 || map[i + 4095] != (char)0xa5)
+			break;
+	EXPECT_EQ((int)RACE_LEN, i);
+	if (vmap) {
+		ASSERT_EQ(0, importer_rw(imp, 0, buf, MEMALLOC_IMPORTER_MAX_RW, 0));
+		EXPECT_TRUE(all_zero(buf, MEMALLOC_IMPORTER_MAX_RW));
+		ASSERT_EQ(0, importer_rw(imp, RACE_LEN - MEMALLOC_IMPORTER_MAX_RW, buf,
+					 MEMALLOC_IMPORTER_MAX_RW, 0));
+		EXPECT_EQ((char)0xa5, buf[0]);
+		EXPECT_EQ((char)0xa5, buf[MEMALLOC_IMPORTER_MAX_RW - 1]);
+	}
+	if (!ret)
+		EXPECT_EQ(0, race_let_go(vmap, imp, vgem, gem));
+	if (vmap)
+		close(imp);
+	else
+		close(vgem);
+	EXPECT_EQ(taint, taint_warn());
+	free(buf);
+	munmap(map, RACE_LEN);
+	close(fd);
+}
+
+TEST_F_TIMEOUT(race, vmap_is_not_starved_by_clears, 4 * RACE_SECONDS)
+{
+	race_holder(_metadata, self->dev, 1);
+}
+
+TEST_F_TIMEOUT(race, attach_is_not_starved_by_clears, 4 * RACE_SECONDS)
+{
+	race_holder(_metadata, self->dev, 0);
 }
 
 /* The importer works for any dma-buf: vgem's own. */

@@ -103,8 +103,12 @@ static int memalloc_importer_vunmap(struct memalloc_importer *imp)
  * Through a bounce buffer, so that no fault of the caller's memory happens
  * between begin and end of the CPU access.
  *
+ * A write needs a dma-buf fd opened for writing, as a careful driver
+ * would check: the kernel mapping itself is writable for any dma-buf.
+ *
  * Return: 0, -EINVAL (nothing mapped, a range outside the dma-buf or too
- * long, @pad set), -EFAULT, -ENOMEM, or the error of the CPU access calls.
+ * long, @pad set), -EBADF (a write through a dma-buf not opened for
+ * writing), -EFAULT, -ENOMEM, or the error of the CPU access calls.
  */
 static int memalloc_importer_rw(struct memalloc_importer *imp,
 				void __user *arg)
@@ -122,6 +126,9 @@ static int memalloc_importer_rw(struct memalloc_importer *imp,
 	    rw.offset > imp->dmabuf->size ||
 	    rw.length > imp->dmabuf->size - rw.offset)
 		return -EINVAL;
+	/* The file is the dma-buf's reference that dma_buf_get() took. */
+	if (rw.write && !(imp->dmabuf->file->f_mode & FMODE_WRITE))
+		return -EBADF;
 	ubuf = u64_to_user_ptr(rw.buf);
 	buf = kvmalloc(rw.length, GFP_KERNEL);
 	if (!buf)

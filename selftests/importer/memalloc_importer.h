@@ -23,6 +23,7 @@
  * @pad: zero
  *
  * Bracketed by dma_buf_begin_cpu_access() and dma_buf_end_cpu_access().
+ * A write is EBADF unless the dma-buf fd was opened for writing.
  */
 struct memalloc_importer_rw {
 	__u64 offset;

@@ -20,7 +20,9 @@
  * As a dma-buf, a dataspace offers importers everything the core knows:
  * device mappings (attach, map), CPU access brackets (DMA_BUF_IOCTL_SYNC,
  * dma_buf_begin_cpu_access(): every device mapping of the dataspace is
- * synced), user mappings, and kernel mappings (dma_buf_vmap(), with the
+ * synced), fences (one reservation object for all handles of a dataspace,
+ * so that a device's fence on one is seen through every other), user
+ * mappings, and kernel mappings (dma_buf_vmap(), with the
  * dataspace's caching attribute). Device and kernel mappings populate
  * every page of a lazy dataspace, charged to the memory cgroup it was
  * allocated from, and hold the dataspace: MEMALLOC_FREE is EBUSY and
@@ -266,6 +268,12 @@ struct memalloc_alloc {
  * writable: a vmap has no direction to check, and the dma-buf core takes
  * a failed vmap for an exporter's bug and warns; the mode binds user space
  * and devices, a driver mapping a buffer is trusted as the kernel is.
+ * For the same reason a vmap is not interrupted by signals, and clears in
+ * flight delay it by one punch at most. It fails, and the core warns as
+ * for any exporter, only with ENODEV for a revoked dataspace, which an
+ * importer holding an attachment never sees (the attachment holds the
+ * dataspace against revocation), and with ENOMEM, for a lazy dataspace
+ * over the limit of the memory cgroup it was allocated from.
  * fork() and SCM_RIGHTS pass a handle as it is.
  *
  * MEMALLOC_FREE is L4Re's Mem_alloc::free() of 2013: it revokes the
