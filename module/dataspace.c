@@ -45,14 +45,16 @@
  * ds->lock guards a dataspace's memory against revocation. Whatever reads
  * ds->pages or the shmem file's pages, or tests ds->dead, holds it for
  * reading: the commands, mmap() and the fault handler of block-backed
- * mappings. memalloc_ds_revoke() holds it for writing, and so do the
- * changes of ds->attachments (memalloc_ds_hold()).
+ * mappings. memalloc_ds_revoke() holds it for writing. ds->hold_lock, a
+ * spinlock inside it, guards ds->attachments and the setting of ds->dead,
+ * so that a holder (memalloc_ds_hold()) never waits on ds->lock, which a
+ * user's command may hold for reading as long as the user likes.
  *
  * Holders (device attachments, kernel mappings) and hole punching stay
  * apart without a lock between them: a clear that punches counts itself in
  * ds->punching under ds->lock, having seen no holder there, until its
- * punch is done; memalloc_ds_hold() counts itself in ds->attachments under
- * ds->lock first, so that no punch begins after it, then waits for
+ * punch is done; memalloc_ds_hold() counts itself in ds->attachments
+ * first, so that no punch begins after it, then waits for
  * ds->punching to drop to zero: for the punches already in flight, one
  * each, so that clears in a loop cannot starve it. A lock would not do:
  * the dma-buf core calls the exporter's vmap under the buffer's
@@ -174,13 +176,17 @@ static void memalloc_ds_release(struct kref *kref)
  */
 int memalloc_ds_hold(struct memalloc_ds *ds)
 {
-	down_write(&ds->lock);
+	/*
+	 * Not ds->lock, which a user's command may hold for reading as long
+	 * as it likes: a holder never waits for a user.
+	 */
+	spin_lock(&ds->hold_lock);
 	if (ds->dead) {
-		up_write(&ds->lock);
+		spin_unlock(&ds->hold_lock);
 		return -ENODEV;
 	}
 	ds->attachments++;
-	up_write(&ds->lock);
+	spin_unlock(&ds->hold_lock);
 	/* Seen by every punch_begin() from now on: none begins. */
 	wait_event(ds->punch_wait, !atomic_read(&ds->punching));
 	return 0;
@@ -190,13 +196,13 @@ int memalloc_ds_hold(struct memalloc_ds *ds)
  * memalloc_ds_unhold() - drop what memalloc_ds_hold() took
  * @ds: the dataspace
  *
- * Context: process context; sleeps.
+ * Context: process context.
  */
 void memalloc_ds_unhold(struct memalloc_ds *ds)
 {
-	down_write(&ds->lock);
+	spin_lock(&ds->hold_lock);
 	ds->attachments--;
-	up_write(&ds->lock);
+	spin_unlock(&ds->hold_lock);
 }
 
 /**
@@ -210,11 +216,15 @@ void memalloc_ds_unhold(struct memalloc_ds *ds)
  */
 bool memalloc_ds_punch_begin(struct memalloc_ds *ds)
 {
+	bool ok;
+
 	lockdep_assert_held(&ds->lock);
-	if (ds->attachments)
-		return false;
-	atomic_inc(&ds->punching);
-	return true;
+	spin_lock(&ds->hold_lock);
+	ok = !ds->attachments;
+	if (ok)
+		atomic_inc(&ds->punching);
+	spin_unlock(&ds->hold_lock);
+	return ok;
 }
 
 /**
@@ -426,6 +436,7 @@ static struct memalloc_ds *memalloc_ds_new(struct memalloc_alloc *cmd,
 	kref_init(&ds->kref);
 	dma_resv_init(&ds->resv);
 	init_rwsem(&ds->lock);
+	spin_lock_init(&ds->hold_lock);
 	init_waitqueue_head(&ds->punch_wait);
 	mutex_init(&ds->attach_lock);
 	INIT_LIST_HEAD(&ds->attach_list);
@@ -585,13 +596,22 @@ out:
 /* Give the memory back: zapping mappings first, so no access reaches it. */
 static int memalloc_ds_revoke(struct memalloc_ds *ds)
 {
+	int ret = 0;
+
 	if (down_write_killable(&ds->lock))
 		return -EINTR;
-	if (ds->dead || ds->attachments) {
+	spin_lock(&ds->hold_lock);
+	if (ds->dead)
+		ret = -ENODEV;
+	else if (ds->attachments)
+		ret = -EBUSY;
+	else
+		WRITE_ONCE(ds->dead, true);
+	spin_unlock(&ds->hold_lock);
+	if (ret) {
 		up_write(&ds->lock);
-		return ds->dead ? -ENODEV : -EBUSY;
+		return ret;
 	}
-	WRITE_ONCE(ds->dead, true);
 	/* Every block-backed mapping, of every handle, is on the one mapping. */
 	unmap_mapping_range(ds->inode->i_mapping, 0, 0, 1);
 	ds->backing->release(ds);

@@ -133,7 +133,8 @@ struct memalloc_ds_origin {
  * struct memalloc_ds - a dataspace
  * @kref: one reference for each handle
  * @lock: guards the memory against revocation (see "DOC: Locking" in
- *        dataspace.c); protects @dead and @attachments
+ *        dataspace.c); @dead is set under it
+ * @hold_lock: protects @attachments, and @dead's setting, inside @lock
  * @resv: the reservation object (fences) of all its handles' dma-bufs, so
  *        that a device's fence on one handle is seen through every other
  * @punching: clears punching holes now, which memalloc_ds_hold() waits for
@@ -174,6 +175,7 @@ struct memalloc_ds {
 	atomic_t punching;
 	wait_queue_head_t punch_wait;
 	bool dead;
+	spinlock_t hold_lock;	/* @attachments, and setting @dead */
 	unsigned int attachments;
 	struct mutex attach_lock;	/* the attachments' list, the vmaps */
 	struct list_head attach_list;

@@ -373,7 +373,7 @@ static int memalloc_ds_show_one(struct seq_file *m, struct memalloc_ds *ds)
 				 ds->backing->resident(ds));
 			memalloc_phys_range(ds, phys, sizeof(phys));
 		}
-		snprintf(attachments, sizeof(attachments), "%u", ds->attachments);
+		snprintf(attachments, sizeof(attachments), "%u", READ_ONCE(ds->attachments));
 		/* Block mappings are on the dataspace's inode, lazy ones on the map file. */
 		if (memalloc_count_vmas(ds->inode->i_mapping, &n) &&
 		    (!ds->map_file || memalloc_count_vmas(ds->map_file->f_mapping, &n)))

@@ -736,6 +736,63 @@ TEST_F_TIMEOUT(race, attach_is_not_starved_by_clears, 4 * RACE_SECONDS)
 	race_holder(_metadata, self->dev, 0);
 }
 
+/*
+ * A device's attachment waits for no user's command: a long copy out of
+ * the dataspace (which holds it for reading) runs while vgem imports it.
+ */
+struct long_copy {
+	int dev, dst, src;
+	int started, done, ret;
+};
+
+static void *long_copy_thread(void *arg)
+{
+	struct long_copy *c = arg;
+
+	__atomic_store_n(&c->started, 1, __ATOMIC_RELEASE);
+	c->ret = ds_copy_in(c->dev, c->dst, 0, c->src, 0, 256 * MIB);
+	__atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+TEST(attach_waits_for_no_command)
+{
+	struct drm_prime_handle prime = { .flags = DRM_CLOEXEC };
+	struct long_copy c = { .dev = open(MEMALLOC_DEV, O_RDWR | O_CLOEXEC) };
+	struct drm_gem_close gclose = { 0 };
+	int vgem = open_vgem(), done;
+	pthread_t t;
+
+	ASSERT_LE(0, c.dev);
+	ASSERT_LE(0, vgem) TH_LOG("no vgem device (modprobe vgem)");
+	c.src = ds_alloc(c.dev, 256 * MIB, MEMALLOC_PINNED, 0, O_CLOEXEC);
+	ASSERT_LE(0, c.src);
+	c.dst = ds_alloc(c.dev, 256 * MIB, 0, 0, O_CLOEXEC);
+	ASSERT_LE(0, c.dst);
+	ASSERT_EQ(0, pthread_create(&t, NULL, long_copy_thread, &c));
+	while (!__atomic_load_n(&c.started, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	usleep(20000);
+	if (__atomic_load_n(&c.done, __ATOMIC_ACQUIRE)) {
+		pthread_join(t, NULL);
+		SKIP(return, "the copy ended before the import began");
+	}
+	prime.fd = c.src;
+	ASSERT_EQ(0, ioctl(vgem, DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime))
+		TH_LOG("import: %s", strerror(errno));
+	done = __atomic_load_n(&c.done, __ATOMIC_ACQUIRE);
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(0, c.ret);
+	/* The import did not wait for the copy to end. */
+	EXPECT_EQ(0, done);
+	gclose.handle = prime.handle;
+	EXPECT_EQ(0, ioctl(vgem, DRM_IOCTL_GEM_CLOSE, &gclose));
+	close(vgem);
+	close(c.src);
+	close(c.dst);
+	close(c.dev);
+}
+
 /* The importer works for any dma-buf: vgem's own. */
 TEST(importer_maps_vgem_buffers)
 {
