@@ -316,12 +316,14 @@ static int memalloc_end_cpu_access(struct dma_buf *dmabuf,
  * space and device mappings; a kernel importer is trusted with the
  * memory as with the rest of the kernel.
  *
- * For the same reason nothing a user does makes it fail: the hold does not
- * give up on a signal, clears cannot starve it (memalloc_ds_hold()), and
- * population goes on past a fatal signal. What is left: -ENODEV for a
- * revoked dataspace (only through an importer that never attached, as an
- * attachment holds it against revocation), and -ENOMEM for a lazy one
- * over its memory cgroup's limit or no room for the mapping.
+ * For the same reason it fails for as little as it can: the hold does not
+ * give up on a signal, waits for no user's command, and clears cannot
+ * starve it (memalloc_ds_hold()); population goes on past a fatal signal,
+ * up to the dataspace's size. What is left, and a user can bring about:
+ * -ENODEV for a revoked dataspace (only through an importer that never
+ * attached, as an attachment holds it against revocation), and -ENOMEM
+ * for a lazy one over its memory cgroup's limit (a delegated cgroup's
+ * memory.max) or no room for the mapping. The core warns of those.
  */
 static int memalloc_dma_buf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
