@@ -268,37 +268,40 @@ static void memalloc_unmap_dma_buf(struct dma_buf_attachment *attach,
  * whatever another handle's caller does, and the DMA API wants the
  * direction of the mapping (a bounce buffer is copied by it).
  */
-static int memalloc_begin_cpu_access(struct dma_buf *dmabuf,
-				     enum dma_data_direction dir)
+/* Sync the handle's kernel mapping and every device mapping, one way. */
+static void memalloc_sync_cpu_access(struct dma_buf *dmabuf, bool for_cpu)
 {
 	struct memalloc_handle *h = dmabuf->priv;
 	struct memalloc_ds *ds = h->ds;
 	struct memalloc_attachment *a;
 
 	mutex_lock(&ds->attach_lock);
-	if (h->vaddr)
+	if (h->vaddr && for_cpu)
 		invalidate_kernel_vmap_range(h->vaddr, dmabuf->size);
-	list_for_each_entry(a, &ds->attach_list, node)
-		if (a->sgt)
+	else if (h->vaddr)
+		flush_kernel_vmap_range(h->vaddr, dmabuf->size);
+	list_for_each_entry(a, &ds->attach_list, node) {
+		if (!a->sgt)
+			continue;
+		if (for_cpu)
 			dma_sync_sgtable_for_cpu(a->dev, a->sgt, a->dir);
+		else
+			dma_sync_sgtable_for_device(a->dev, a->sgt, a->dir);
+	}
 	mutex_unlock(&ds->attach_lock);
+}
+
+static int memalloc_begin_cpu_access(struct dma_buf *dmabuf,
+				     enum dma_data_direction dir)
+{
+	memalloc_sync_cpu_access(dmabuf, true);
 	return 0;
 }
 
 static int memalloc_end_cpu_access(struct dma_buf *dmabuf,
 				   enum dma_data_direction dir)
 {
-	struct memalloc_handle *h = dmabuf->priv;
-	struct memalloc_ds *ds = h->ds;
-	struct memalloc_attachment *a;
-
-	mutex_lock(&ds->attach_lock);
-	if (h->vaddr)
-		flush_kernel_vmap_range(h->vaddr, dmabuf->size);
-	list_for_each_entry(a, &ds->attach_list, node)
-		if (a->sgt)
-			dma_sync_sgtable_for_device(a->dev, a->sgt, a->dir);
-	mutex_unlock(&ds->attach_lock);
+	memalloc_sync_cpu_access(dmabuf, false);
 	return 0;
 }
 
