@@ -247,26 +247,8 @@ TEST_F(quota, three_deep_and_the_parent_closed_first)
 	EXPECT_EQ(0, quota_of(self->dev).out_children);
 }
 
-TEST_F(quota, a_mapping_holds_the_charge_until_it_goes)
-{
-	int a = factory(self->dev, MIB), ds;
-	char *p;
-
-	ASSERT_LE(0, a);
-	ds = ds_alloc(a, MIB, MEMALLOC_PINNED, 0, O_CLOEXEC);
-	ASSERT_LE(0, ds);
-	p = mmap(NULL, MIB, PROT_READ | PROT_WRITE, MAP_SHARED, ds, 0);
-	ASSERT_NE(MAP_FAILED, p);
-	close(ds);
-	EXPECT_EQ(MIB, used_of(a));
-	EXPECT_EQ(-ENOMEM, ds_alloc(a, PAGE, 0, 0, O_CLOEXEC));
-	munmap(p, MIB);
-	EXPECT_EQ(0, used_of(a));
-	close(a);
-}
-
-/* A lazy mapping holds the memory past the fd: the charge stays with it. */
-static void lazy_mapping_holds_charge(struct __test_metadata *_metadata, int dev,
+/* A mapping holds the memory past the fd: the charge stays with it. */
+static void mapping_holds_charge(struct __test_metadata *_metadata, int dev,
 				      uint32_t flags, uint64_t len)
 {
 	int a = factory(dev, len), ds;
@@ -287,9 +269,14 @@ static void lazy_mapping_holds_charge(struct __test_metadata *_metadata, int dev
 	close(a);
 }
 
+TEST_F(quota, a_mapping_holds_the_charge_until_it_goes)
+{
+	mapping_holds_charge(_metadata, self->dev, MEMALLOC_PINNED, MIB);
+}
+
 TEST_F(quota, a_lazy_mapping_holds_the_charge_until_it_goes)
 {
-	lazy_mapping_holds_charge(_metadata, self->dev, 0, MIB);
+	mapping_holds_charge(_metadata, self->dev, 0, MIB);
 }
 
 TEST_F(quota, a_lazy_super_pages_mapping_holds_the_charge_until_it_goes)
@@ -299,7 +286,7 @@ TEST_F(quota, a_lazy_super_pages_mapping_holds_the_charge_until_it_goes)
 	ASSERT_EQ(0, ds_ioctl(self->dev, MEMALLOC_VERSION, &v));
 	if (!(v.out_kinds & MEMALLOC_KIND_SUPER_PAGES))
 		SKIP(return, "no SUPER_PAGES on this kernel");
-	lazy_mapping_holds_charge(_metadata, self->dev, MEMALLOC_SUPER_PAGES, 4 * MIB);
+	mapping_holds_charge(_metadata, self->dev, MEMALLOC_SUPER_PAGES, 4 * MIB);
 }
 
 TEST_F(quota, a_revoked_dataspace_lets_its_allocator_go)
