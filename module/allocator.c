@@ -213,10 +213,16 @@ struct memalloc_limit {
 static struct memalloc_limit contig_total_max;
 static struct memalloc_limit contig_user_max;
 
-/* Bytes, in decimal, with an optional K, M or G: never wrapping. */
-static int memalloc_param_set_bytes(const char *val, const struct kernel_param *kp)
+/**
+ * memalloc_parse_bytes() - a module parameter's byte count
+ * @val: decimal, with an optional K, M or G, and an optional newline
+ * @bytes: set to the count
+ *
+ * Context: any.
+ * Return: 0, or -EINVAL for anything else or a count that would wrap.
+ */
+int memalloc_parse_bytes(const char *val, unsigned long *bytes)
 {
-	struct memalloc_limit *limit = kp->arg;
 	char buf[24], *suffix;
 	unsigned int shift = 0;
 	unsigned long long n;
@@ -243,7 +249,20 @@ static int memalloc_param_set_bytes(const char *val, const struct kernel_param *
 	ret = kstrtoull(buf, 10, &n);
 	if (ret || check_shl_overflow(n, shift, &n) || n > ULONG_MAX)
 		return -EINVAL;
-	WRITE_ONCE(limit->bytes, n);
+	*bytes = n;
+	return 0;
+}
+
+static int memalloc_param_set_bytes(const char *val, const struct kernel_param *kp)
+{
+	struct memalloc_limit *limit = kp->arg;
+	unsigned long bytes;
+	int ret;
+
+	ret = memalloc_parse_bytes(val, &bytes);
+	if (ret)
+		return ret;
+	WRITE_ONCE(limit->bytes, bytes);
 	limit->set = true;
 	return 0;
 }

@@ -9,8 +9,11 @@
 
 #include <linux/dma-buf.h>
 #include <linux/fs.h>
+#include <linux/list_lru.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
+#include <linux/shrinker.h>
+#include <linux/slab.h>
 #include <linux/version.h>
 
 /* Whether the kernel built against is release @major.@minor or later. */
@@ -116,6 +119,74 @@ static inline void memalloc_dma_buf_vunmap_unlocked(struct dma_buf *dmabuf,
 	dma_buf_vunmap_unlocked(dmabuf, map);
 #else
 	dma_buf_vunmap(dmabuf, map);
+#endif
+}
+
+/*
+ * Shrinkers: registered from a caller's struct by register_shrinker()
+ * until 6.7, allocated by shrinker_alloc() since. A memcg-aware list_lru
+ * needs its shrinker's id: on 6.1 only registering assigns it, so there
+ * the shrinker is live from memalloc_shrinker_new() on (its count must
+ * cope), and memalloc_shrinker_register() does nothing.
+ */
+typedef unsigned long (*memalloc_shrink_fn)(struct shrinker *s,
+					    struct shrink_control *sc);
+
+static inline struct shrinker *memalloc_shrinker_new(const char *name,
+						     memalloc_shrink_fn count,
+						     memalloc_shrink_fn scan)
+{
+	unsigned int flags = SHRINKER_NUMA_AWARE | SHRINKER_MEMCG_AWARE;
+	struct shrinker *s;
+
+#if MEMALLOC_KERNEL_SINCE(6, 7)
+	s = shrinker_alloc(flags, "%s", name);
+#else
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+#endif
+	if (!s)
+		return NULL;
+	s->count_objects = count;
+	s->scan_objects = scan;
+	s->seeks = 0;	/* made again at the cost of zeroing only */
+#if !MEMALLOC_KERNEL_SINCE(6, 7)
+	s->flags = flags;
+	if (register_shrinker(s, "%s", name)) {
+		kfree(s);
+		return NULL;
+	}
+#endif
+	return s;
+}
+
+static inline void memalloc_shrinker_register(struct shrinker *s)
+{
+#if MEMALLOC_KERNEL_SINCE(6, 7)
+	shrinker_register(s);
+#endif
+}
+
+static inline void memalloc_shrinker_free(struct shrinker *s)
+{
+#if MEMALLOC_KERNEL_SINCE(6, 7)
+	shrinker_free(s);
+#else
+	unregister_shrinker(s);
+	kfree(s);
+#endif
+}
+
+/*
+ * Put @item, a slab object, on the list of the memory cgroup it is
+ * charged to: list_lru_add() found that cgroup itself until 6.8.
+ */
+static inline bool memalloc_list_lru_add_obj(struct list_lru *lru,
+					     struct list_head *item)
+{
+#if MEMALLOC_KERNEL_SINCE(6, 8)
+	return list_lru_add_obj(lru, item);
+#else
+	return list_lru_add(lru, item);
 #endif
 }
 

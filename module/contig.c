@@ -204,7 +204,9 @@ static int memalloc_contig_find(struct memalloc_ds *ds, unsigned int align,
 	int nid, zi, ret;
 
 	if (order <= MEMALLOC_MAX_ORDER) {
-		page = alloc_pages(MEMALLOC_LOW_ORDER_GFP, order);
+		page = memalloc_pool_take(order);
+		if (!page)
+			page = alloc_pages(MEMALLOC_LOW_ORDER_GFP, order);
 		if (page) {
 			memalloc_block_take(ds, 0, page, order);
 			return 0;

@@ -192,14 +192,20 @@ static int __init memalloc_init(void)
 
 	memalloc_limits_init();
 
-	ret = memalloc_ds_init();
+	ret = memalloc_pool_init();
 	if (ret)
 		return ret;
+	ret = memalloc_ds_init();
+	if (ret) {
+		memalloc_pool_exit();
+		return ret;
+	}
 	memalloc_observe_init();
 	ret = misc_register(&memalloc_misc);
 	if (ret) {
 		memalloc_observe_exit();
 		memalloc_ds_exit();
+		memalloc_pool_exit();
 		return ret;
 	}
 	return 0;
@@ -210,6 +216,7 @@ static void __exit memalloc_exit(void)
 	misc_deregister(&memalloc_misc);
 	memalloc_observe_exit();
 	memalloc_ds_exit();
+	memalloc_pool_exit();
 }
 
 module_init(memalloc_init);

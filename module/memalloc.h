@@ -26,6 +26,7 @@ struct memalloc_charge;
 struct memalloc_ds;
 struct memalloc_handle;
 struct page;
+struct seq_file;
 struct vm_area_struct;
 
 /* Fail a charge over the memory cgroup's limit, do not OOM-kill. */
@@ -234,6 +235,7 @@ u64 memalloc_charge_allocator_id(const struct memalloc_charge *c);
 int memalloc_factory(struct memalloc_ucmd *ucmd);
 int memalloc_quota(struct memalloc_ucmd *ucmd);
 void memalloc_limits_init(void);
+int memalloc_parse_bytes(const char *val, unsigned long *bytes);
 
 /* dataspace.c: dataspaces and their lifetime */
 struct file *memalloc_fs_file(const char *name, const struct file_operations *fops,
@@ -294,6 +296,12 @@ void memalloc_shmem_set_map_fops(struct memalloc_ds *ds,
 int memalloc_shmem_mmap(struct memalloc_handle *h, struct vm_area_struct *vma);
 void memalloc_shmem_revoke(struct memalloc_ds *ds);
 void memalloc_shmem_destroy(struct memalloc_ds *ds);
+
+/* pool.c: memory zeroed ahead of time */
+int memalloc_pool_init(void);
+void memalloc_pool_exit(void);
+struct page *memalloc_pool_take(unsigned int order);
+void memalloc_pool_show(struct seq_file *m);
 
 /* observe.c: debugfs, statistics and tracepoints */
 void memalloc_observe_init(void);

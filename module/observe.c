@@ -61,6 +61,9 @@
  * tries they made, the searches that found one, the pages in use in the
  * ranges found (see memalloc_observe_contig()) and the time searching.
  *
+ * "pool": the pool of zeroed memory (pool.c): a header line, then its
+ * line (memalloc_pool_show()).
+ *
  * The list is guarded by memalloc_ds_list_lock, a mutex: a reader holds it
  * through its walk, and memalloc_ds_release() takes the dataspace off the
  * list before anything else, so no dataspace goes while a reader looks at
@@ -448,6 +451,13 @@ static int memalloc_stats_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(memalloc_stats);
 
+static int memalloc_pool_stats_show(struct seq_file *m, void *v)
+{
+	memalloc_pool_show(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(memalloc_pool_stats);
+
 /**
  * memalloc_observe_init() - make memalloc's debugfs files
  *
@@ -463,6 +473,8 @@ void memalloc_observe_init(void)
 			    &memalloc_dataspaces_fops);
 	debugfs_create_file("stats", 0400, memalloc_debugfs, NULL,
 			    &memalloc_stats_fops);
+	debugfs_create_file("pool", 0400, memalloc_debugfs, NULL,
+			    &memalloc_pool_stats_fops);
 }
 
 /**

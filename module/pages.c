@@ -13,7 +13,8 @@
  *
  * A PINNED dataspace takes the largest chunks the page allocator gives
  * without reclaim, as the dma-buf system heap does, then smaller ones:
- * 1 MiB, 64 KiB, then single pages, which may reclaim. They are unmovable
+ * 1 MiB, 64 KiB, then single pages, which may reclaim; chunks of 1 MiB and
+ * 64 KiB come zeroed from the pool (pool.c) while it has them. They are unmovable
  * allocations, so they stay out of ZONE_MOVABLE and CMA pageblocks, and
  * are never put on an LRU list. The rest is block.c's.
  */
@@ -43,8 +44,10 @@ static int memalloc_pages_alloc(struct memalloc_ds *ds)
 			i++;
 			continue;
 		}
-		page = alloc_pages(order ? MEMALLOC_HIGH_ORDER_GFP :
-				   MEMALLOC_LOW_ORDER_GFP, order);
+		page = order ? memalloc_pool_take(order) : NULL;
+		if (!page)
+			page = alloc_pages(order ? MEMALLOC_HIGH_ORDER_GFP :
+					   MEMALLOC_LOW_ORDER_GFP, order);
 		if (!page) {
 			if (!order)
 				return -ENOMEM;

@@ -281,12 +281,13 @@ stock_kernel() {
 		"${MEMALLOC_FUZZ_SECONDS:-20}"
 }
 
-# debug_kernel NAME SERIES: a guest of the debug kernel of SERIES.
+# debug_kernel NAME SERIES [APPEND]: a guest of the debug kernel of SERIES,
+# APPEND added to its command line.
 debug_kernel() {
 	local dk
 	if dk=$("$TOP/testbed/debug-kernel.sh" debug "$2"); then
 		run_kernel "$1" "$dk" "$dk/arch/x86/boot/bzImage" "" \
-			"cma=128M brd.rd_nr=2 brd.rd_size=65536" 2400 60 \
+			"cma=128M brd.rd_nr=2 brd.rd_size=65536${3:+ $3}" 2400 60 \
 			"${MEMALLOC_FUZZ_SECONDS:-120}"
 	else
 		result fail "$1: build the debug kernel"
@@ -379,7 +380,9 @@ run_target() { # TARGET
 	stock) stock_kernel stock "$STOCK_RELEASE" ;;
 	stock-6.12) stock_kernel stock-6.12 "$STOCK612_RELEASE" ;;
 	debug) debug_kernel debug 6.1 ;;
-	debug-6.12) debug_kernel debug-6.12 6.12 ;;
+	# The pool's zero guarantee is proven with init_on_free off (6.1)
+	# and on (6.12): freed pages are then zeroed at once.
+	debug-6.12) debug_kernel debug-6.12 6.12 init_on_free=1 ;;
 	install-debian12) install_system install-debian12 bookworm ;;
 	install-debian13) install_system install-debian13 trixie ;;
 	esac

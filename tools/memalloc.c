@@ -1017,14 +1017,14 @@ static void json_string(const char *s)
  * the command unescaped (an empty one "", each byte past ASCII \u00XX),
  * anything else as a string.
  */
-static void table_json(const struct table *t, const char *key)
+static void table_json_rows(const struct table *t)
 {
 	unsigned long long start, end;
 	size_t r, c;
 	char buf[64];
 	int n = 0;
 
-	printf("{\"%s\":[", key);
+	putchar('[');
 	for (r = 0; r < t->rows; r++) {
 		printf("%s{", r ? "," : "");
 		for (c = 0; c < t->cols; c++) {
@@ -1054,7 +1054,15 @@ static void table_json(const struct table *t, const char *key)
 		}
 		putchar('}');
 	}
-	printf("]}\n");
+	putchar(']');
+}
+
+/* The rows of @t as the one member @key of a JSON object. */
+static void table_json(const struct table *t, const char *key)
+{
+	printf("{\"%s\":", key);
+	table_json_rows(t);
+	printf("}\n");
 }
 
 /* Options of list and stats: --json, --help. */
@@ -1126,9 +1134,9 @@ static bool contig_row(const struct table *t, size_t row)
 
 static int cmd_stats(int argc, char **argv)
 {
+	struct table t, pool = { 0 };
+	bool json = false, has_pool;
 	size_t searches;
-	struct table t;
-	bool json = false;
 	int ret;
 
 	ret = parse_json(argc, argv, &json);
@@ -1137,9 +1145,24 @@ static int cmd_stats(int argc, char **argv)
 	ret = table_read("stats", "stats", &t);
 	if (ret)
 		return ret;
+	/* The pool of zeroed memory, where the module has one (1.2 on). */
+	has_pool = !access(DEBUGFS_DIR "/pool", F_OK);
+	if (has_pool) {
+		ret = table_read("stats", "pool", &pool);
+		if (ret) {
+			table_free(&t);
+			return ret;
+		}
+	}
 	searches = column(&t, "searches");
 	if (json) {
-		table_json(&t, "kinds");
+		printf("{\"kinds\":");
+		table_json_rows(&t);
+		if (has_pool) {
+			printf(",\"pool\":");
+			table_json_rows(&pool);
+		}
+		printf("}\n");
 	} else if (searches < 2 || searches == t.cols) {
 		table_print(&t, 1, t.cols - 1, NULL);
 	} else {
@@ -1147,7 +1170,13 @@ static int cmd_stats(int argc, char **argv)
 		printf("\n");
 		table_print(&t, searches, t.cols - 1, contig_row);
 	}
+	if (has_pool && !json) {
+		printf("\npool of zeroed memory\n");
+		table_print(&pool, 1, pool.cols - 1, NULL);
+	}
 	table_free(&t);
+	if (has_pool)
+		table_free(&pool);
 	return EXIT_OK;
 }
 

@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memalloc: memory zeroed ahead of time, for the eager backings.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/freezer.h>
+#include <linux/gfp.h>
+#include <linux/jiffies.h>
+#include <linux/kthread.h>
+#include <linux/list_lru.h>
+#include <linux/memcontrol.h>
+#include <linux/mm.h>
+#include <linux/moduleparam.h>
+#include <linux/sched/mm.h>
+#include <linux/seq_file.h>
+#include <linux/shrinker.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <uapi/linux/sched/types.h>
+
+#include "compat.h"
+#include "memalloc.h"
+
+/**
+ * DOC: the pool
+ *
+ * Zeroing is most of what taking memory costs. PINNED dataspaces take
+ * 1 MiB and 64 KiB chunks (pages.c), CONTINUOUS ones of those sizes one
+ * block (contig.c); the pool keeps chunks of both sizes that are zero
+ * already, so that an allocation finding one does not zero it on the
+ * caller's time.
+ *
+ * - **Zero, once.** The page allocator zeroes a chunk when the pool takes
+ *   it (__GFP_ZERO: once, whether init_on_alloc is on or not). From then
+ *   on the chunk is the module's alone, mapped nowhere but in the kernel's
+ *   linear map and written by nobody, until it is handed out.
+ * - **Filled when a CPU is idle.** A kernel thread of SCHED_IDLE policy
+ *   fills it, so only a CPU with nothing else to run zeroes for it. It
+ *   never reclaims, nor wakes kswapd: it takes what is free, or nothing.
+ *   A cgroup's list is refilled after one of its callers took a chunk or
+ *   found none there; at most MEMALLOC_POOL_QUEUE cgroups wait for it.
+ * - **Paid for by the caller.** No exported interface moves a page's
+ *   charge to another memory cgroup, so the pool charges a chunk when it
+ *   takes it, to the cgroup of the callers it refills for
+ *   (set_active_memcg() and __GFP_ACCOUNT), keeps it on that cgroup's
+ *   list (a memcg-aware list_lru) and hands it to callers of that cgroup
+ *   only. A cgroup pays for its own pool then, as for its page cache: it
+ *   sees it in memory.current, its own reclaim takes it back (the shrinker
+ *   is memcg aware), and the pool fills a cgroup's list only while every
+ *   cgroup from it up has pool_size bytes of room left below memory.high
+ *   and memory.max besides the chunk. RLIMIT_MEMLOCK is charged when a
+ *   chunk is handed out, as for any page (memalloc_block_prepare()).
+ * - **Bounded.** The module parameter pool_size bounds the bytes in the
+ *   pool, all cgroups' lists together: three quarters for 1 MiB chunks,
+ *   a quarter for 64 KiB ones. 0 turns the pool off and empties it; a
+ *   lower size empties it, and it refills up to the new one.
+ * - **Given back** by the shrinker under memory pressure, the whole
+ *   machine's or a cgroup's, after which the thread waits
+ *   MEMALLOC_POOL_BACKOFF before it takes more; and when the module goes.
+ *
+ * An allocation that finds no chunk takes memory from the page allocator
+ * as before, and pays only the look at the cgroup's list.
+ */
+
+/* The chunks' orders, and the quarters of pool_size each may fill. */
+static const unsigned int memalloc_pool_orders[] = { 8, 4 };
+static const unsigned int memalloc_pool_quarters[] = { 3, 1 };
+#define MEMALLOC_POOL_NR_ORDERS	ARRAY_SIZE(memalloc_pool_orders)
+/* Cgroups waiting for the thread to fill their lists. */
+#define MEMALLOC_POOL_QUEUE	8
+/* How long after a shrink the thread takes no memory. */
+#define MEMALLOC_POOL_BACKOFF	HZ
+/* What the thread asks the page allocator for: free memory, zeroed. */
+#define MEMALLOC_POOL_GFP ((GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT | \
+			    __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_RECLAIM)
+
+/**
+ * struct memalloc_pool_chunk - a chunk in the pool
+ * @lru: on its cgroup's list of its order; the object is charged to that
+ *       cgroup, which is how list_lru_add() knows the list
+ * @page: the chunk, not split, zero
+ * @order: its order
+ */
+struct memalloc_pool_chunk {
+	struct list_head lru;
+	struct page *page;
+	unsigned int order;
+};
+
+static unsigned long pool_size = 16UL << 20;
+
+static struct kmem_cache *memalloc_pool_cache;
+static struct list_lru memalloc_pool_lru[MEMALLOC_POOL_NR_ORDERS];
+static struct shrinker *memalloc_pool_shrinker;
+static struct task_struct *memalloc_pool_thread;
+/* Set once the lists and the thread exist; the shrinker looks only then. */
+static bool memalloc_pool_ready;
+
+static DECLARE_WAIT_QUEUE_HEAD(memalloc_pool_wait);
+static DEFINE_SPINLOCK(memalloc_pool_queue_lock);
+/* The cgroups to refill for (NULL: no memory cgroups), a reference each. */
+static struct mem_cgroup *memalloc_pool_queue[MEMALLOC_POOL_QUEUE];
+static unsigned int memalloc_pool_queued;	/* under the queue lock */
+static bool memalloc_pool_trim;			/* pool_size was lowered */
+static unsigned long memalloc_pool_shrunk_at;	/* jiffies */
+
+/* Pages in the pool, and what the statistics show. */
+static atomic_long_t memalloc_pool_pages = ATOMIC_LONG_INIT(0);
+static atomic64_t memalloc_pool_hits = ATOMIC64_INIT(0);
+static atomic64_t memalloc_pool_misses = ATOMIC64_INIT(0);
+static atomic64_t memalloc_pool_filled = ATOMIC64_INIT(0);
+static atomic64_t memalloc_pool_shrunk = ATOMIC64_INIT(0);
+
+static int memalloc_pool_set_size(const char *val, const struct kernel_param *kp)
+{
+	unsigned long old = READ_ONCE(pool_size), bytes;
+	int ret;
+
+	ret = memalloc_parse_bytes(val, &bytes);
+	if (ret)
+		return ret;
+	/* At most half of RAM: the rest is the machine's. */
+	if (bytes > (totalram_pages() << PAGE_SHIFT) / 2)
+		return -EINVAL;
+	WRITE_ONCE(pool_size, bytes);
+	if (bytes < old && READ_ONCE(memalloc_pool_ready)) {
+		WRITE_ONCE(memalloc_pool_trim, true);
+		wake_up(&memalloc_pool_wait);
+	}
+	return 0;
+}
+
+static const struct kernel_param_ops memalloc_pool_size_ops = {
+	.set = memalloc_pool_set_size,
+	.get = param_get_ulong,
+};
+
+module_param_cb(pool_size, &memalloc_pool_size_ops, &pool_size, 0644);
+MODULE_PARM_DESC(pool_size,
+		 "Bytes of memory kept zeroed ahead of time for PINNED and CONTINUOUS dataspaces (default 16M; 0: none)");
+
+static int memalloc_pool_index(unsigned int order)
+{
+	unsigned int i;
+
+	for (i = 0; i < MEMALLOC_POOL_NR_ORDERS; i++)
+		if (memalloc_pool_orders[i] == order)
+			return i;
+	return -1;
+}
+
+static enum lru_status memalloc_pool_isolate(struct list_head *item,
+					     struct list_lru_one *list,
+					     spinlock_t *lock, void *dispose)
+{
+	list_lru_isolate_move(list, item, dispose);
+	return LRU_REMOVED;
+}
+
+/* Free chunks taken off the lists. */
+static unsigned long memalloc_pool_dispose(struct list_head *dispose)
+{
+	struct memalloc_pool_chunk *chunk, *next;
+	unsigned long n = 0;
+
+	list_for_each_entry_safe(chunk, next, dispose, lru) {
+		atomic_long_sub(1UL << chunk->order, &memalloc_pool_pages);
+		__free_pages(chunk->page, chunk->order);
+		kmem_cache_free(memalloc_pool_cache, chunk);
+		n++;
+	}
+	return n;
+}
+
+/* Queue @memcg for a refill, taking over the caller's reference. */
+static void memalloc_pool_want(struct mem_cgroup *memcg)
+{
+	bool queued = false;
+	unsigned int i;
+
+	spin_lock(&memalloc_pool_queue_lock);
+	for (i = 0; i < memalloc_pool_queued; i++)
+		if (memalloc_pool_queue[i] == memcg)
+			break;
+	if (i == memalloc_pool_queued && i < MEMALLOC_POOL_QUEUE) {
+		memalloc_pool_queue[memalloc_pool_queued++] = memcg;
+		queued = true;
+	}
+	spin_unlock(&memalloc_pool_queue_lock);
+	if (queued)
+		wake_up(&memalloc_pool_wait);
+	else
+		mem_cgroup_put(memcg);
+}
+
+/**
+ * memalloc_pool_take() - a zeroed chunk for the caller, if the pool has one
+ * @order: the chunk's order
+ *
+ * The chunk is charged to the caller's memory cgroup already (see "DOC:
+ * the pool"); it is not split. Either way the caller's cgroup is queued
+ * for a refill.
+ *
+ * Context: process context.
+ * Return: the chunk, zero, or NULL.
+ */
+struct page *memalloc_pool_take(unsigned int order)
+{
+	int i = memalloc_pool_index(order), nid;
+	struct memalloc_pool_chunk *chunk;
+	struct page *page = NULL;
+	struct mem_cgroup *memcg;
+	unsigned long walk;
+	LIST_HEAD(taken);
+
+	if (i < 0 || !READ_ONCE(memalloc_pool_ready) || !current->mm ||
+	    (!READ_ONCE(pool_size) && !atomic_long_read(&memalloc_pool_pages)))
+		return NULL;
+	memcg = get_mem_cgroup_from_mm(current->mm);
+	for_each_online_node(nid) {
+		walk = 1;
+		list_lru_walk_one(&memalloc_pool_lru[i], nid, memcg,
+				  memalloc_pool_isolate, &taken, &walk);
+		if (!list_empty(&taken))
+			break;
+	}
+	chunk = list_first_entry_or_null(&taken, struct memalloc_pool_chunk, lru);
+	if (chunk) {
+		page = chunk->page;
+		atomic_long_sub(1UL << order, &memalloc_pool_pages);
+		kmem_cache_free(memalloc_pool_cache, chunk);
+		atomic64_inc(&memalloc_pool_hits);
+	} else {
+		atomic64_inc(&memalloc_pool_misses);
+	}
+	if (READ_ONCE(pool_size))
+		memalloc_pool_want(memcg);
+	else
+		mem_cgroup_put(memcg);
+	return page;
+}
+
+/* Whether every cgroup from @memcg up has @pages of room left. */
+static bool memalloc_pool_room(struct mem_cgroup *memcg, unsigned long pages)
+{
+#ifdef CONFIG_MEMCG
+	unsigned long usage;
+
+	for (; memcg; memcg = parent_mem_cgroup(memcg)) {
+		usage = page_counter_read(&memcg->memory) + pages;
+		if (usage > READ_ONCE(memcg->memory.max) ||
+		    usage > READ_ONCE(memcg->memory.high))
+			return false;
+	}
+#endif
+	return true;
+}
+
+/* The chunks of order index @i on @memcg's lists, on every node. */
+static unsigned long memalloc_pool_count_of(unsigned int i, struct mem_cgroup *memcg)
+{
+	unsigned long n = 0;
+	int nid;
+
+	for_each_online_node(nid)
+		n += list_lru_count_one(&memalloc_pool_lru[i], nid, memcg);
+	return n;
+}
+
+/* Whether @memcg's list of order index @i may take another chunk. */
+static bool memalloc_pool_short(unsigned int i, struct mem_cgroup *memcg)
+{
+	unsigned long size = READ_ONCE(pool_size), chunk = 1UL << memalloc_pool_orders[i];
+	unsigned long share = (size >> PAGE_SHIFT) / 4 * memalloc_pool_quarters[i];
+
+	if (time_before(jiffies, READ_ONCE(memalloc_pool_shrunk_at) + MEMALLOC_POOL_BACKOFF))
+		return false;
+	if ((memalloc_pool_count_of(i, memcg) + 1) * chunk > share)
+		return false;
+	/* Only this thread adds: the bound holds. */
+	if (atomic_long_read(&memalloc_pool_pages) + chunk > size >> PAGE_SHIFT)
+		return false;
+	return memalloc_pool_room(memcg, chunk + (size >> PAGE_SHIFT));
+}
+
+/* One more chunk of order index @i, for the active memory cgroup. */
+static bool memalloc_pool_add(unsigned int i)
+{
+	unsigned int order = memalloc_pool_orders[i];
+	struct memalloc_pool_chunk *chunk;
+	struct page *page;
+
+	chunk = kmem_cache_alloc_lru(memalloc_pool_cache, &memalloc_pool_lru[i],
+				     (GFP_KERNEL_ACCOUNT | __GFP_NOWARN) & ~__GFP_RECLAIM);
+	if (!chunk)
+		return false;
+	page = alloc_pages(MEMALLOC_POOL_GFP, order);
+	if (!page) {
+		kmem_cache_free(memalloc_pool_cache, chunk);
+		return false;
+	}
+	chunk->page = page;
+	chunk->order = order;
+	INIT_LIST_HEAD(&chunk->lru);
+	atomic_long_add(1UL << order, &memalloc_pool_pages);
+	memalloc_list_lru_add_obj(&memalloc_pool_lru[i], &chunk->lru);
+	atomic64_inc(&memalloc_pool_filled);
+	return true;
+}
+
+static void memalloc_pool_fill(struct mem_cgroup *memcg)
+{
+	struct mem_cgroup *old;
+	unsigned int i;
+
+	if (memcg && !mem_cgroup_online(memcg))
+		return;
+	old = set_active_memcg(memcg);
+	for (i = 0; i < MEMALLOC_POOL_NR_ORDERS; i++) {
+		while (!kthread_should_stop() && !READ_ONCE(memalloc_pool_trim) &&
+		       memalloc_pool_short(i, memcg) && memalloc_pool_add(i))
+			cond_resched();
+	}
+	set_active_memcg(old);
+}
+
+/* Every chunk of every cgroup back to the page allocator. */
+static void memalloc_pool_empty(void)
+{
+	unsigned long walk;
+	LIST_HEAD(dispose);
+	unsigned int i;
+	int nid;
+
+	for (i = 0; i < MEMALLOC_POOL_NR_ORDERS; i++) {
+		for_each_node(nid) {
+			walk = ULONG_MAX;
+			list_lru_walk_node(&memalloc_pool_lru[i], nid,
+					   memalloc_pool_isolate, &dispose, &walk);
+			memalloc_pool_dispose(&dispose);
+			cond_resched();
+		}
+	}
+}
+
+static bool memalloc_pool_work(void)
+{
+	return READ_ONCE(memalloc_pool_queued) || READ_ONCE(memalloc_pool_trim) ||
+	       kthread_should_stop();
+}
+
+static int memalloc_pool_fn(void *unused)
+{
+	struct sched_attr attr = {
+		.size = sizeof(attr),
+		.sched_policy = SCHED_IDLE,
+	};
+	struct mem_cgroup *memcg;
+	bool got;
+
+	sched_setattr_nocheck(current, &attr);
+	set_freezable();
+	while (!kthread_should_stop()) {
+		wait_event_freezable(memalloc_pool_wait, memalloc_pool_work());
+		if (READ_ONCE(memalloc_pool_trim)) {
+			WRITE_ONCE(memalloc_pool_trim, false);
+			memalloc_pool_empty();
+		}
+		spin_lock(&memalloc_pool_queue_lock);
+		got = memalloc_pool_queued;
+		if (got)
+			memcg = memalloc_pool_queue[--memalloc_pool_queued];
+		spin_unlock(&memalloc_pool_queue_lock);
+		if (got) {
+			memalloc_pool_fill(memcg);
+			mem_cgroup_put(memcg);
+		}
+	}
+	return 0;
+}
+
+static unsigned long memalloc_pool_count(struct shrinker *s, struct shrink_control *sc)
+{
+	unsigned long n = 0;
+	unsigned int i;
+
+	/* Pairs with memalloc_pool_init()'s release: the lists are made. */
+	if (!smp_load_acquire(&memalloc_pool_ready))
+		return 0;
+	for (i = 0; i < MEMALLOC_POOL_NR_ORDERS; i++)
+		n += list_lru_shrink_count(&memalloc_pool_lru[i], sc);
+	return n ?: SHRINK_EMPTY;
+}
+
+static unsigned long memalloc_pool_scan(struct shrinker *s, struct shrink_control *sc)
+{
+	LIST_HEAD(dispose);
+	unsigned long freed;
+	unsigned int i;
+
+	WRITE_ONCE(memalloc_pool_shrunk_at, jiffies);
+	for (i = 0; i < MEMALLOC_POOL_NR_ORDERS && sc->nr_to_scan; i++)
+		list_lru_shrink_walk(&memalloc_pool_lru[i], sc, memalloc_pool_isolate,
+				     &dispose);
+	freed = memalloc_pool_dispose(&dispose);
+	atomic64_add(freed, &memalloc_pool_shrunk);
+	return freed;
+}
+
+/**
+ * memalloc_pool_show() - the pool's line of debugfs's "pool"
+ * @m: the file
+ *
+ * A header, then: the bytes in the pool, pool_size, the chunks handed out
+ * (hits) and the allocations of a pooled order that found none (misses),
+ * the chunks the thread took, and those the shrinker gave back.
+ *
+ * Context: process context.
+ */
+void memalloc_pool_show(struct seq_file *m)
+{
+	seq_puts(m, "bytes size hits misses filled shrunk\n");
+	seq_printf(m, "%lu %lu %lld %lld %lld %lld\n",
+		   atomic_long_read(&memalloc_pool_pages) << PAGE_SHIFT,
+		   READ_ONCE(pool_size), atomic64_read(&memalloc_pool_hits),
+		   atomic64_read(&memalloc_pool_misses),
+		   atomic64_read(&memalloc_pool_filled),
+		   atomic64_read(&memalloc_pool_shrunk));
+}
+
+/**
+ * memalloc_pool_init() - make the pool's lists, shrinker and thread
+ *
+ * Context: module init.
+ * Return: 0 or a negative errno.
+ */
+int memalloc_pool_init(void)
+{
+	unsigned int i;
+	int ret = -ENOMEM;
+
+	memalloc_pool_cache = KMEM_CACHE(memalloc_pool_chunk, SLAB_ACCOUNT);
+	if (!memalloc_pool_cache)
+		return -ENOMEM;
+	memalloc_pool_shrinker = memalloc_shrinker_new("memalloc-pool",
+						       memalloc_pool_count,
+						       memalloc_pool_scan);
+	if (!memalloc_pool_shrinker)
+		goto out_cache;
+	for (i = 0; i < MEMALLOC_POOL_NR_ORDERS; i++) {
+		ret = list_lru_init_memcg(&memalloc_pool_lru[i], memalloc_pool_shrinker);
+		if (ret)
+			goto out_lru;
+	}
+	memalloc_shrinker_register(memalloc_pool_shrinker);
+	/* The lists are made before a shrinker or a caller looks at them. */
+	smp_store_release(&memalloc_pool_ready, true);
+	memalloc_pool_thread = kthread_run(memalloc_pool_fn, NULL, "memalloc_pool");
+	if (IS_ERR(memalloc_pool_thread)) {
+		ret = PTR_ERR(memalloc_pool_thread);
+		memalloc_pool_thread = NULL;
+		memalloc_pool_exit();
+		return ret;
+	}
+	return 0;
+
+out_lru:
+	while (i--)
+		list_lru_destroy(&memalloc_pool_lru[i]);
+	memalloc_shrinker_free(memalloc_pool_shrinker);
+out_cache:
+	kmem_cache_destroy(memalloc_pool_cache);
+	return ret;
+}
+
+/**
+ * memalloc_pool_exit() - give every chunk back and remove the pool
+ *
+ * Context: module exit, after the last dataspace went (no caller takes
+ * chunks any more).
+ */
+void memalloc_pool_exit(void)
+{
+	unsigned int i;
+
+	if (memalloc_pool_thread)
+		kthread_stop(memalloc_pool_thread);
+	while (memalloc_pool_queued)
+		mem_cgroup_put(memalloc_pool_queue[--memalloc_pool_queued]);
+	WRITE_ONCE(memalloc_pool_ready, false);
+	memalloc_shrinker_free(memalloc_pool_shrinker);
+	memalloc_pool_empty();
+	for (i = 0; i < MEMALLOC_POOL_NR_ORDERS; i++)
+		list_lru_destroy(&memalloc_pool_lru[i]);
+	kmem_cache_destroy(memalloc_pool_cache);
+}

@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memalloc selftests: the pool of memory zeroed ahead of time (pool.c).
+ * It fills while a CPU is idle and hands out 1 MiB and 64 KiB chunks that
+ * read as zero; pool_size bounds and empties it; each memory cgroup pays
+ * for its own chunks and gets only those; the shrinker gives them back.
+ * And the guarantee the pool must keep: several processes filling,
+ * freeing and reallocating every kind never read a byte that is not zero
+ * (the debug kernels run it with init_on_free off and on).
+ *
+ * Needs root and debugfs; the cgroup tests a cgroup2 memory controller.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/memalloc.h>
+
+#include "kselftest_harness.h"
+#include "util.h"
+
+#define KIB 1024ul
+#define MIB (1024ul * KIB)
+#define PARAM "/sys/module/memalloc/parameters/pool_size"
+#define POOL "/sys/kernel/debug/memalloc/pool"
+#define CG_ROOT "/sys/fs/cgroup"
+
+struct pool_stats {
+	long bytes, size, hits, misses, filled, shrunk;
+};
+
+static int pool_read(struct pool_stats *s)
+{
+	int fd = open(POOL, O_RDONLY | O_CLOEXEC);
+	char buf[256], *line;
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	/* The header, then the numbers. */
+	line = strchr(buf, '\n');
+	if (!line || sscanf(line + 1, "%ld %ld %ld %ld %ld %ld", &s->bytes, &s->size,
+			    &s->hits, &s->misses, &s->filled, &s->shrunk) != 6)
+		return -1;
+	return 0;
+}
+
+/* Wait up to @secs for the pool to hold at least @bytes (or, with @at_most, at most). */
+static int pool_wait(long bytes, bool at_most, int secs, struct pool_stats *s)
+{
+	int i;
+
+	for (i = 0; i < secs * 20; i++) {
+		if (pool_read(s))
+			return -1;
+		if (at_most ? s->bytes <= bytes : s->bytes >= bytes)
+			return 0;
+		usleep(50 * 1000);
+	}
+	return -1;
+}
+
+/* Allocate and free one 1 MiB PINNED dataspace: the pool refills after it. */
+static int poke(int dev, uint32_t flags, size_t len)
+{
+	int fd = ds_alloc(dev, len, flags, 0, O_CLOEXEC);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
+/* Map @fd, check every byte is zero, then write over all of it. */
+static int zero_then_dirty(int fd, size_t len, char c)
+{
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	int zero;
+
+	if (p == MAP_FAILED)
+		return -errno;
+	zero = all_zero(p, len);
+	memset(p, c, len);
+	munmap(p, len);
+	return zero ? 0 : -EIO;
+}
+
+FIXTURE(pool) {
+	int dev;
+	char old[32];
+};
+
+FIXTURE_SETUP(pool)
+{
+	struct pool_stats s;
+
+	self->dev = open(MEMALLOC_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->dev);
+	if (access(PARAM, F_OK) || pool_read(&s))
+		SKIP(return, "no pool here (module parameter or debugfs missing)");
+	ASSERT_EQ(0, read_str(PARAM, self->old, sizeof(self->old)));
+	ASSERT_EQ(0, write_file(PARAM, "16M"));
+}
+
+FIXTURE_TEARDOWN(pool)
+{
+	if (self->old[0])
+		write_file(PARAM, self->old);
+	close(self->dev);
+}
+
+#define NEED_POOL()				\
+	do {					\
+		if (!self->old[0])		\
+			return;			\
+	} while (0)
+
+/* An allocation queues a refill; the idle CPU fills; the next one takes a chunk. */
+TEST_F(pool, fills_when_idle_and_hands_out_zero)
+{
+	struct pool_stats a, b;
+	int fd;
+
+	NEED_POOL();
+	ASSERT_EQ(0, poke(self->dev, MEMALLOC_PINNED, MIB));
+	ASSERT_EQ(0, pool_wait(MIB, false, 20, &a)) TH_LOG("pool holds %ld bytes", a.bytes);
+	EXPECT_GE(16 * MIB, (unsigned long)a.bytes);
+	EXPECT_EQ(16 * MIB, (unsigned long)a.size);
+	fd = ds_alloc(self->dev, MIB, MEMALLOC_PINNED, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pool_read(&b));
+	EXPECT_EQ(a.hits + 1, b.hits);
+	EXPECT_EQ(0, zero_then_dirty(fd, MIB, 0x5a));
+	close(fd);
+	/* 64 KiB chunks too, for PINNED and CONTINUOUS. */
+	ASSERT_EQ(0, poke(self->dev, MEMALLOC_PINNED, 64 * KIB));
+	usleep(500 * 1000);
+	ASSERT_EQ(0, pool_read(&a));
+	fd = ds_alloc(self->dev, 64 * KIB, MEMALLOC_CONTINUOUS, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pool_read(&b));
+	EXPECT_EQ(a.hits + 1, b.hits);
+	EXPECT_EQ(0, zero_then_dirty(fd, 64 * KIB, 0x5a));
+	close(fd);
+}
+
+/* 0 empties the pool and turns it off; allocations go on, from the page allocator. */
+TEST_F(pool, size_zero_empties_it)
+{
+	struct pool_stats a, b;
+	int fd;
+
+	NEED_POOL();
+	ASSERT_EQ(0, poke(self->dev, MEMALLOC_PINNED, MIB));
+	ASSERT_EQ(0, pool_wait(MIB, false, 20, &a));
+	ASSERT_EQ(0, write_file(PARAM, "0"));
+	ASSERT_EQ(0, pool_wait(0, true, 20, &a)) TH_LOG("%ld bytes left", a.bytes);
+	fd = ds_alloc(self->dev, MIB, MEMALLOC_PINNED, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, zero_then_dirty(fd, MIB, 1));
+	close(fd);
+	usleep(300 * 1000);
+	ASSERT_EQ(0, pool_read(&b));
+	EXPECT_EQ(a.hits, b.hits);
+	EXPECT_EQ(0, b.bytes);
+	EXPECT_EQ(a.filled, b.filled);
+}
+
+/* A lower size empties it; it refills up to the new size only. */
+TEST_F(pool, lower_size_bounds_it)
+{
+	struct pool_stats s;
+	int i;
+
+	NEED_POOL();
+	ASSERT_EQ(0, poke(self->dev, MEMALLOC_PINNED, MIB));
+	ASSERT_EQ(0, pool_wait(8 * MIB, false, 30, &s));
+	ASSERT_EQ(0, write_file(PARAM, "2M"));
+	for (i = 0; i < 5; i++) {
+		ASSERT_EQ(0, poke(self->dev, MEMALLOC_PINNED, MIB));
+		usleep(200 * 1000);
+		ASSERT_EQ(0, pool_read(&s));
+		EXPECT_GE(2 * MIB, (unsigned long)s.bytes);
+	}
+	EXPECT_EQ(2 * MIB, (unsigned long)s.size);
+}
+
+/* The parameter takes bytes with K, M or G, up to half of RAM; else EINVAL, unchanged. */
+TEST_F(pool, size_rejects_bad_values)
+{
+	char now[32], big[32];
+
+	NEED_POOL();
+	EXPECT_EQ(-EINVAL, write_file(PARAM, "lots"));
+	EXPECT_EQ(-EINVAL, write_file(PARAM, "-1"));
+	EXPECT_EQ(-EINVAL, write_file(PARAM, "99999999999999999999G"));
+	snprintf(big, sizeof(big), "%ld", sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE));
+	EXPECT_EQ(-EINVAL, write_file(PARAM, big));
+	ASSERT_EQ(0, read_str(PARAM, now, sizeof(now)));
+	EXPECT_STREQ("16777216", now);
+	EXPECT_EQ(0, write_file(PARAM, "4096K\n"));
+	ASSERT_EQ(0, read_str(PARAM, now, sizeof(now)));
+	EXPECT_STREQ("4194304", now);
+}
+
+/* Under memory pressure the shrinker gives the chunks back. */
+TEST_F(pool, shrinker_gives_it_back)
+{
+	struct pool_stats a, b;
+
+	NEED_POOL();
+	ASSERT_EQ(0, poke(self->dev, MEMALLOC_PINNED, MIB));
+	ASSERT_EQ(0, pool_wait(8 * MIB, false, 30, &a));
+	/* drop_caches shrinks every shrinker, ours too. */
+	ASSERT_EQ(0, write_file("/proc/sys/vm/drop_caches", "2"));
+	ASSERT_EQ(0, pool_read(&b));
+	EXPECT_GT(a.bytes, b.bytes);
+	EXPECT_LT(a.shrunk, b.shrunk);
+}
+
+/* A child cgroup of the root's: its path in @path, the memory controller on. */
+static int cg_make(char *path, size_t len, const char *name)
+{
+	char buf[256];
+
+	if (read_str(CG_ROOT "/cgroup.controllers", buf, sizeof(buf)) ||
+	    !strstr(buf, "memory"))
+		return -1;
+	if (read_str(CG_ROOT "/cgroup.subtree_control", buf, sizeof(buf)) ||
+	    !strstr(buf, "memory"))
+		if (write_file(CG_ROOT "/cgroup.subtree_control", "+memory"))
+			return -1;
+	snprintf(path, len, CG_ROOT "/%s-%d", name, getpid());
+	return mkdir(path, 0755) ? -1 : 0;
+}
+
+static void cg_remove(const char *path)
+{
+	int i;
+
+	for (i = 0; i < 50 && rmdir(path) && errno == EBUSY; i++)
+		usleep(100 * 1000);
+}
+
+/*
+ * In a child moved into @cg: allocate 1 MiB PINNED @n times, a pause
+ * between, and exit with the pool's hits they took (or 255 on error).
+ */
+static int in_cgroup(const char *cg, int dev, int n, int pause_ms)
+{
+	struct pool_stats a, b;
+	char procs[300], pid[16];
+	pid_t child = fork();
+	int status, i, fd;
+
+	if (child < 0)
+		return -1;
+	if (!child) {
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+		snprintf(pid, sizeof(pid), "%d", getpid());
+		if (write_file(procs, pid))
+			_exit(255);
+		for (i = 0; i < n; i++) {
+			if (pool_read(&a))
+				_exit(255);
+			fd = ds_alloc(dev, MIB, MEMALLOC_PINNED, 0, O_CLOEXEC);
+			if (fd < 0 || pool_read(&b))
+				_exit(255);
+			close(fd);
+			if (b.hits != a.hits)
+				_exit(100 + i);	/* the first hit */
+			usleep(pause_ms * 1000);
+		}
+		_exit(0);
+	}
+	if (waitpid(child, &status, 0) != child || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/*
+ * A cgroup pays for its chunks (memory.current) and only its callers get
+ * them; a cgroup without room for the pool gets none of its own.
+ */
+TEST_F(pool, each_cgroup_pays_for_its_own)
+{
+	char a[128], b[128], c[128], path[160];
+	struct pool_stats s;
+	long cur0, cur;
+	int ret;
+
+	NEED_POOL();
+	if (cg_make(a, sizeof(a), "memalloc-pool-a"))
+		SKIP(return, "no cgroup2 memory controller");
+	ASSERT_EQ(0, cg_make(b, sizeof(b), "memalloc-pool-b"));
+	ASSERT_EQ(0, cg_make(c, sizeof(c), "memalloc-pool-c"));
+	/* The root's chunks are the root's: none for a. */
+	ASSERT_EQ(0, poke(self->dev, MEMALLOC_PINNED, MIB));
+	ASSERT_EQ(0, pool_wait(MIB, false, 20, &s));
+	snprintf(path, sizeof(path), "%s/memory.current", a);
+	cur0 = read_long(path);
+	/* a's first allocation misses and queues a's refill; a later one hits. */
+	ret = in_cgroup(a, self->dev, 20, 300);
+	EXPECT_LE(101, ret) TH_LOG("a: %d (0: never a hit, 100: a hit at once)", ret);
+	EXPECT_GT(120, ret);
+	/* The chunks a's callers left in the pool stay charged to a. */
+	usleep(500 * 1000);
+	cur = read_long(path);
+	EXPECT_LE(cur0 + (long)MIB, cur) TH_LOG("a's memory.current %ld -> %ld", cur0, cur);
+	/* b, with all the room it wants, gets none of a's chunks. */
+	ret = in_cgroup(b, self->dev, 1, 0);
+	EXPECT_EQ(0, ret);
+	/* c, with memory.max below pool_size, gets no chunks of its own either. */
+	snprintf(path, sizeof(path), "%s/memory.max", c);
+	ASSERT_EQ(0, write_file(path, "8388608"));
+	ret = in_cgroup(c, self->dev, 10, 200);
+	EXPECT_EQ(0, ret);
+	cg_remove(a);
+	cg_remove(b);
+	cg_remove(c);
+}
+
+/* The kinds the stress test cycles through, and their sizes. */
+static const struct {
+	uint32_t flags;
+	size_t len;
+} kinds[] = {
+	{ MEMALLOC_PINNED, MIB },
+	{ MEMALLOC_PINNED, 64 * KIB },
+	{ MEMALLOC_PINNED, 3 * MIB + 68 * KIB },
+	{ MEMALLOC_CONTINUOUS, MIB },
+	{ MEMALLOC_CONTINUOUS, 64 * KIB },
+	{ MEMALLOC_CONTINUOUS, 4 * MIB },
+	{ MEMALLOC_PINNED | MEMALLOC_WRITE_COMBINE, MIB },
+	{ 0, MIB },
+	{ MEMALLOC_PINNED | MEMALLOC_SUPER_PAGES, 2 * MIB },
+};
+
+#define STRESS_PROCS 4
+
+/*
+ * Several processes fill, free and reallocate every kind, checking every
+ * byte of each new dataspace, and pausing now and then so that the pool's
+ * thread gets an idle CPU to refill on.
+ */
+TEST_F_TIMEOUT(pool, never_hands_out_a_nonzero_byte, 600)
+{
+	long secs = getenv("MEMALLOC_STRESS_SECONDS") ?
+		    atol(getenv("MEMALLOC_STRESS_SECONDS")) : 10;
+	struct pool_stats a, b;
+	char cmdline[1024] = "";
+	pid_t pids[STRESS_PROCS];
+	int i, status, bad = 0;
+
+	NEED_POOL();
+	if (secs > 30)
+		secs = 30;
+	read_str("/proc/cmdline", cmdline, sizeof(cmdline));
+	TH_LOG("init_on_free %s, %ld s", strstr(cmdline, "init_on_free=1") ? "on" : "off",
+	       secs);
+	ASSERT_EQ(0, pool_read(&a));
+	for (i = 0; i < STRESS_PROCS; i++) {
+		pids[i] = fork();
+		ASSERT_LE(0, pids[i]);
+		if (!pids[i]) {
+			time_t end = time(NULL) + secs;
+			unsigned int k = i, round = 0;
+			int fd, ret;
+
+			while (time(NULL) < end) {
+				k = (k + 1) % (sizeof(kinds) / sizeof(kinds[0]));
+				fd = ds_alloc(self->dev, kinds[k].len, kinds[k].flags, 0,
+					      O_CLOEXEC);
+				if (fd == -EOPNOTSUPP || fd == -ENOMEM)
+					continue;
+				if (fd < 0)
+					_exit(2);
+				ret = zero_then_dirty(fd, kinds[k].len, (char)(0xa0 + i));
+				close(fd);
+				if (ret == -EIO)
+					_exit(1);
+				if (ret)
+					_exit(3);
+				if (!(++round % 8))
+					usleep(20 * 1000);
+			}
+			_exit(0);
+		}
+	}
+	for (i = 0; i < STRESS_PROCS; i++) {
+		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+			TH_LOG("process %d: status %#x (exit 1: a byte not zero)", i, status);
+		bad += !WIFEXITED(status) || WEXITSTATUS(status);
+	}
+	ASSERT_EQ(0, pool_read(&b));
+	/* The pool took part, or the test proved nothing of it. */
+	EXPECT_LT(a.hits, b.hits) TH_LOG("hits %ld -> %ld, misses %ld -> %ld",
+					 a.hits, b.hits, a.misses, b.misses);
+	EXPECT_EQ(0, bad);
+}
+
+TEST_HARNESS_MAIN
