@@ -30,6 +30,7 @@
 
 #define DEBUGFS "/sys/kernel/debug"
 #define DATASPACES DEBUGFS "/memalloc/dataspaces"
+#define POOL DEBUGFS "/memalloc/pool"
 #define STATS DEBUGFS "/memalloc/stats"
 #define DEBUGFS_MAGIC 0x64626720
 #define PAGE 4096UL
@@ -788,8 +789,15 @@ TEST_F(observe, tool_lists_them)
 	EXPECT_NE(NULL, strstr(out, "{\"kind\":\"lazy\",\"live\":")) {
 		TH_LOG("memalloc stats --json:\n%s", out);
 	}
+	/* The pool of zeroed memory, after the kinds. */
+	EXPECT_NE(NULL, strstr(out, "],\"pool\":[{\"bytes\":")) {
+		TH_LOG("memalloc stats --json:\n%s", out);
+	}
 	ASSERT_EQ(0, run_tool("stats", NULL, -1, out, BUF_MAX));
 	EXPECT_NE(NULL, strstr(out, "ALLOCATIONS")) {
+		TH_LOG("memalloc stats:\n%s", out);
+	}
+	EXPECT_NE(NULL, strstr(out, "pool of zeroed memory\nBYTES")) {
 		TH_LOG("memalloc stats:\n%s", out);
 	}
 	close(fd);
@@ -799,7 +807,7 @@ TEST_F(observe, tool_lists_them)
 /* nobody: no debugfs file opens, and the tool says it needs root. */
 TEST(others_cannot_read)
 {
-	static const char *const files[] = { DATASPACES, STATS };
+	static const char *const files[] = { DATASPACES, STATS, POOL };
 	char out[4096];
 	int status, ret;
 	size_t i;
