@@ -148,7 +148,7 @@ static inline struct shrinker *memalloc_shrinker_new(const char *name,
 		return NULL;
 	s->count_objects = count;
 	s->scan_objects = scan;
-	s->seeks = 0;	/* made again at the cost of zeroing only */
+	s->seeks = 1;	/* made again at the cost of zeroing only */
 #if !MEMALLOC_KERNEL_SINCE(6, 7)
 	s->flags = flags;
 	if (register_shrinker(s, "%s", name)) {

@@ -12,6 +12,9 @@
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
+#include <linux/nodemask.h>
+#include <linux/rcupdate.h>
+#include <linux/vmstat.h>
 #include <linux/sched/mm.h>
 #include <linux/seq_file.h>
 #include <linux/shrinker.h>
@@ -27,7 +30,7 @@
  * DOC: the pool
  *
  * Zeroing is most of what taking memory costs. PINNED dataspaces take
- * 1 MiB and 64 KiB chunks (pages.c), CONTINUOUS ones of those sizes one
+ * 1 MiB and 64 KiB chunks (pages.c), CONTINUOUS ones of those orders one
  * block (contig.c); the pool keeps chunks of both sizes that are zero
  * already, so that an allocation finding one does not zero it on the
  * caller's time.
@@ -36,29 +39,36 @@
  *   it (__GFP_ZERO: once, whether init_on_alloc is on or not). From then
  *   on the chunk is the module's alone, mapped nowhere but in the kernel's
  *   linear map and written by nobody, until it is handed out.
- * - **Filled when a CPU is idle.** A kernel thread of SCHED_IDLE policy
- *   fills it, so only a CPU with nothing else to run zeroes for it. It
- *   never reclaims, nor wakes kswapd: it takes what is free, or nothing.
- *   A cgroup's list is refilled after one of its callers took a chunk or
- *   found none there; at most MEMALLOC_POOL_QUEUE cgroups wait for it.
+ * - **Filled when a CPU is idle, politely.** A kernel thread of SCHED_IDLE
+ *   policy fills it, so a CPU with other work zeroes for it only at
+ *   SCHED_IDLE's small weight. It never reclaims, nor wakes kswapd, and
+ *   stops while less than a 64th of RAM is free besides the chunk.
  * - **Paid for by the caller.** No exported interface moves a page's
  *   charge to another memory cgroup, so the pool charges a chunk when it
  *   takes it, to the cgroup of the callers it refills for
  *   (set_active_memcg() and __GFP_ACCOUNT), keeps it on that cgroup's
- *   list (a memcg-aware list_lru) and hands it to callers of that cgroup
- *   only. A cgroup pays for its own pool then, as for its page cache: it
- *   sees it in memory.current, its own reclaim takes it back (the shrinker
- *   is memcg aware), and the pool fills a cgroup's list only while every
- *   cgroup from it up has pool_size bytes of room left below memory.high
- *   and memory.max besides the chunk. RLIMIT_MEMLOCK is charged when a
- *   chunk is handed out, as for any page (memalloc_block_prepare()).
- * - **Bounded.** The module parameter pool_size bounds the bytes in the
- *   pool, all cgroups' lists together: three quarters for 1 MiB chunks,
- *   a quarter for 64 KiB ones. 0 turns the pool off and empties it; a
- *   lower size empties it, and it refills up to the new one.
- * - **Given back** by the shrinker under memory pressure, the whole
- *   machine's or a cgroup's, after which the thread waits
- *   MEMALLOC_POOL_BACKOFF before it takes more; and when the module goes.
+ *   list (a memcg-aware list_lru) and hands it to the tasks of that
+ *   cgroup only. A cgroup pays for its own pool then, as for its page
+ *   cache: it sees it in memory.current, its own reclaim takes it back
+ *   (the shrinker is memcg aware), and the pool fills a cgroup's list
+ *   only while every cgroup from it up has pool_size bytes of room left
+ *   below memory.high and memory.max besides the chunk. The node counts
+ *   the pool as reclaimable kernel memory (KReclaimable, MemAvailable).
+ *   RLIMIT_MEMLOCK is charged when a chunk is handed out, as for any page
+ *   (memalloc_block_prepare()).
+ * - **Bounded, and shared.** The module parameter pool_size bounds the
+ *   bytes in the pool, all cgroups' lists together; each cgroup's list
+ *   may hold three quarters of it in 1 MiB chunks and a quarter in 64 KiB
+ *   ones. A cgroup refilled when the pool is full evicts other cgroups'
+ *   chunks, so no cgroup keeps the pool from the others (nor does a
+ *   removed one, whose chunks its parent inherits). A lower pool_size
+ *   frees chunks down to it at once; 0 turns the pool off.
+ * - **Refilled on demand.** A cgroup is queued for the thread when one of
+ *   its tasks took a chunk or found none and its list is short; up to
+ *   MEMALLOC_POOL_QUEUE cgroups wait, first come first served.
+ * - **Given back** by the shrinker under memory pressure, the machine's
+ *   or a cgroup's, after which the thread waits MEMALLOC_POOL_BACKOFF
+ *   before it takes more; and when the module goes.
  *
  * An allocation that finds no chunk takes memory from the page allocator
  * as before, and pays only the look at the cgroup's list.
@@ -68,13 +78,17 @@
 static const unsigned int memalloc_pool_orders[] = { 8, 4 };
 static const unsigned int memalloc_pool_quarters[] = { 3, 1 };
 #define MEMALLOC_POOL_NR_ORDERS	ARRAY_SIZE(memalloc_pool_orders)
-/* Cgroups waiting for the thread to fill their lists. */
+/* Cgroups waiting for the thread to fill their lists, served in order. */
 #define MEMALLOC_POOL_QUEUE	8
 /* How long after a shrink the thread takes no memory. */
 #define MEMALLOC_POOL_BACKOFF	HZ
+/* Chunks freed at once, between reschedules. */
+#define MEMALLOC_POOL_BATCH	64UL
 /* What the thread asks the page allocator for: free memory, zeroed. */
 #define MEMALLOC_POOL_GFP ((GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT | \
 			    __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_RECLAIM)
+/* Evict any cgroup's chunks (memalloc_pool_evict()). */
+#define MEMALLOC_POOL_ANY	((const void *)1)
 
 /**
  * struct memalloc_pool_chunk - a chunk in the pool
@@ -82,11 +96,14 @@ static const unsigned int memalloc_pool_quarters[] = { 3, 1 };
  *       cgroup, which is how list_lru_add() knows the list
  * @page: the chunk, not split, zero
  * @order: its order
+ * @owner: the cgroup it was taken for, only ever compared: a cgroup does
+ *         not evict its own chunks to make room for itself
  */
 struct memalloc_pool_chunk {
 	struct list_head lru;
 	struct page *page;
 	unsigned int order;
+	const void *owner;
 };
 
 static unsigned long pool_size = 16UL << 20;
@@ -95,7 +112,11 @@ static struct kmem_cache *memalloc_pool_cache;
 static struct list_lru memalloc_pool_lru[MEMALLOC_POOL_NR_ORDERS];
 static struct shrinker *memalloc_pool_shrinker;
 static struct task_struct *memalloc_pool_thread;
-/* Set once the lists and the thread exist; the shrinker looks only then. */
+/*
+ * Set once the lists and the thread exist, cleared when the module goes
+ * (under kernel_param_lock(), as pool_size's writes): the shrinker and
+ * the parameter look at the lists only while it is set.
+ */
 static bool memalloc_pool_ready;
 
 static DECLARE_WAIT_QUEUE_HEAD(memalloc_pool_wait);
@@ -103,19 +124,123 @@ static DEFINE_SPINLOCK(memalloc_pool_queue_lock);
 /* The cgroups to refill for (NULL: no memory cgroups), a reference each. */
 static struct mem_cgroup *memalloc_pool_queue[MEMALLOC_POOL_QUEUE];
 static unsigned int memalloc_pool_queued;	/* under the queue lock */
-static bool memalloc_pool_trim;			/* pool_size was lowered */
 static unsigned long memalloc_pool_shrunk_at;	/* jiffies */
 
-/* Pages in the pool, and what the statistics show. */
+/* Pages in the pool, by order, and what the statistics show. */
 static atomic_long_t memalloc_pool_pages = ATOMIC_LONG_INIT(0);
+static atomic_long_t memalloc_pool_chunks[MEMALLOC_POOL_NR_ORDERS];
 static atomic64_t memalloc_pool_hits = ATOMIC64_INIT(0);
 static atomic64_t memalloc_pool_misses = ATOMIC64_INIT(0);
 static atomic64_t memalloc_pool_filled = ATOMIC64_INIT(0);
 static atomic64_t memalloc_pool_shrunk = ATOMIC64_INIT(0);
+static atomic64_t memalloc_pool_evicted = ATOMIC64_INIT(0);
+
+static int memalloc_pool_index(unsigned int order)
+{
+	unsigned int i;
+
+	for (i = 0; i < MEMALLOC_POOL_NR_ORDERS; i++)
+		if (memalloc_pool_orders[i] == order)
+			return i;
+	return -1;
+}
+
+/*
+ * A chunk comes into the pool or leaves it: the pool's counts, and the
+ * node's reclaimable kernel memory (KReclaimable, and so MemAvailable, in
+ * /proc/meminfo), which the shrinker makes true.
+ */
+static void memalloc_pool_account(struct memalloc_pool_chunk *chunk, long sign)
+{
+	long n = sign << chunk->order;
+
+	atomic_long_add(n, &memalloc_pool_pages);
+	atomic_long_add(sign, &memalloc_pool_chunks[memalloc_pool_index(chunk->order)]);
+	mod_node_page_state(page_pgdat(chunk->page), NR_KERNEL_MISC_RECLAIMABLE, n);
+}
+
+static enum lru_status memalloc_pool_isolate(struct list_head *item,
+					     struct list_lru_one *list,
+					     spinlock_t *lock, void *dispose)
+{
+	list_lru_isolate_move(list, item, dispose);
+	return LRU_REMOVED;
+}
+
+/* Free chunks taken off the lists, rescheduling if @may_sleep: the pages freed. */
+static unsigned long memalloc_pool_dispose(struct list_head *dispose, bool may_sleep)
+{
+	struct memalloc_pool_chunk *chunk, *next;
+	unsigned long n = 0, k = 0;
+
+	list_for_each_entry_safe(chunk, next, dispose, lru) {
+		memalloc_pool_account(chunk, -1);
+		n += 1UL << chunk->order;
+		__free_pages(chunk->page, chunk->order);
+		kmem_cache_free(memalloc_pool_cache, chunk);
+		if (may_sleep && !(++k % MEMALLOC_POOL_BATCH))
+			cond_resched();
+	}
+	INIT_LIST_HEAD(dispose);
+	return n;
+}
+
+/* What memalloc_pool_evict() takes, and from whom. */
+struct memalloc_pool_eviction {
+	struct list_head dispose;
+	const void *spare;	/* whose chunks stay, or MEMALLOC_POOL_ANY */
+	unsigned long want;	/* pages */
+	unsigned long got;
+};
+
+static enum lru_status memalloc_pool_isolate_other(struct list_head *item,
+						   struct list_lru_one *list,
+						   spinlock_t *lock, void *arg)
+{
+	struct memalloc_pool_chunk *chunk =
+		container_of(item, struct memalloc_pool_chunk, lru);
+	struct memalloc_pool_eviction *ev = arg;
+
+	if (ev->got >= ev->want || chunk->owner == ev->spare)
+		return LRU_SKIP;
+	list_lru_isolate_move(list, item, &ev->dispose);
+	ev->got += 1UL << chunk->order;
+	return LRU_REMOVED;
+}
+
+/*
+ * Free at least @want pages of chunks of every cgroup but @spare's (all
+ * with MEMALLOC_POOL_ANY), the larger chunks first.
+ * Context: process context; sleeps.
+ * Return: the pages freed.
+ */
+static unsigned long memalloc_pool_evict(const void *spare, unsigned long want)
+{
+	struct memalloc_pool_eviction ev = {
+		.dispose = LIST_HEAD_INIT(ev.dispose),
+		.spare = spare,
+		.want = want,
+	};
+	unsigned long walk, freed = 0;
+	unsigned int i;
+	int nid;
+
+	for (i = 0; i < MEMALLOC_POOL_NR_ORDERS; i++) {
+		for_each_node(nid) {
+			walk = ULONG_MAX;
+			list_lru_walk_node(&memalloc_pool_lru[i], nid,
+					   memalloc_pool_isolate_other, &ev, &walk);
+			freed += memalloc_pool_dispose(&ev.dispose, true);
+			if (ev.got >= want)
+				return freed;
+		}
+	}
+	return freed;
+}
 
 static int memalloc_pool_set_size(const char *val, const struct kernel_param *kp)
 {
-	unsigned long old = READ_ONCE(pool_size), bytes;
+	unsigned long bytes, pages;
 	int ret;
 
 	ret = memalloc_parse_bytes(val, &bytes);
@@ -125,10 +250,12 @@ static int memalloc_pool_set_size(const char *val, const struct kernel_param *kp
 	if (bytes > (totalram_pages() << PAGE_SHIFT) / 2)
 		return -EINVAL;
 	WRITE_ONCE(pool_size, bytes);
-	if (bytes < old && READ_ONCE(memalloc_pool_ready)) {
-		WRITE_ONCE(memalloc_pool_trim, true);
-		wake_up(&memalloc_pool_wait);
-	}
+	/* Down to the new size at once (the writer holds kernel_param_lock()). */
+	pages = atomic_long_read(&memalloc_pool_pages);
+	if (READ_ONCE(memalloc_pool_ready) && pages > bytes >> PAGE_SHIFT)
+		atomic64_add(memalloc_pool_evict(MEMALLOC_POOL_ANY,
+						 pages - (bytes >> PAGE_SHIFT)) >> 4,
+			     &memalloc_pool_evicted);
 	return 0;
 }
 
@@ -141,37 +268,37 @@ module_param_cb(pool_size, &memalloc_pool_size_ops, &pool_size, 0644);
 MODULE_PARM_DESC(pool_size,
 		 "Bytes of memory kept zeroed ahead of time for PINNED and CONTINUOUS dataspaces (default 16M; 0: none)");
 
-static int memalloc_pool_index(unsigned int order)
+/* The calling task's memory cgroup, which __GFP_ACCOUNT charges, held. */
+static struct mem_cgroup *memalloc_pool_memcg(void)
 {
-	unsigned int i;
+	struct mem_cgroup *memcg;
 
-	for (i = 0; i < MEMALLOC_POOL_NR_ORDERS; i++)
-		if (memalloc_pool_orders[i] == order)
-			return i;
-	return -1;
+	rcu_read_lock();
+	do {
+		memcg = mem_cgroup_from_task(current);
+	} while (memcg && !css_tryget(&memcg->css));
+	rcu_read_unlock();
+	return memcg;
 }
 
-static enum lru_status memalloc_pool_isolate(struct list_head *item,
-					     struct list_lru_one *list,
-					     spinlock_t *lock, void *dispose)
+/* The chunks of order index @i on @memcg's lists, on every node. */
+static unsigned long memalloc_pool_count_of(unsigned int i, struct mem_cgroup *memcg)
 {
-	list_lru_isolate_move(list, item, dispose);
-	return LRU_REMOVED;
-}
-
-/* Free chunks taken off the lists. */
-static unsigned long memalloc_pool_dispose(struct list_head *dispose)
-{
-	struct memalloc_pool_chunk *chunk, *next;
 	unsigned long n = 0;
+	int nid;
 
-	list_for_each_entry_safe(chunk, next, dispose, lru) {
-		atomic_long_sub(1UL << chunk->order, &memalloc_pool_pages);
-		__free_pages(chunk->page, chunk->order);
-		kmem_cache_free(memalloc_pool_cache, chunk);
-		n++;
-	}
+	for_each_node(nid)
+		n += list_lru_count_one(&memalloc_pool_lru[i], nid, memcg);
 	return n;
+}
+
+/* Whether @memcg's list of order index @i is below its share of the pool. */
+static bool memalloc_pool_short(unsigned int i, struct mem_cgroup *memcg)
+{
+	unsigned long share = (READ_ONCE(pool_size) >> PAGE_SHIFT) / 4 *
+			      memalloc_pool_quarters[i];
+
+	return (memalloc_pool_count_of(i, memcg) + 1) << memalloc_pool_orders[i] <= share;
 }
 
 /* Queue @memcg for a refill, taking over the caller's reference. */
@@ -199,43 +326,45 @@ static void memalloc_pool_want(struct mem_cgroup *memcg)
  * memalloc_pool_take() - a zeroed chunk for the caller, if the pool has one
  * @order: the chunk's order
  *
- * The chunk is charged to the caller's memory cgroup already (see "DOC:
- * the pool"); it is not split. Either way the caller's cgroup is queued
- * for a refill.
+ * The chunk is charged to the calling task's memory cgroup already (see
+ * "DOC: the pool"); it is not split. The cgroup is queued for a refill if
+ * its list is short.
  *
  * Context: process context.
  * Return: the chunk, zero, or NULL.
  */
 struct page *memalloc_pool_take(unsigned int order)
 {
-	int i = memalloc_pool_index(order), nid;
+	int i = memalloc_pool_index(order), nid, start, k;
 	struct memalloc_pool_chunk *chunk;
 	struct page *page = NULL;
 	struct mem_cgroup *memcg;
 	unsigned long walk;
 	LIST_HEAD(taken);
 
-	if (i < 0 || !READ_ONCE(memalloc_pool_ready) || !current->mm ||
-	    (!READ_ONCE(pool_size) && !atomic_long_read(&memalloc_pool_pages)))
+	if (i < 0 || !READ_ONCE(memalloc_pool_ready) || !READ_ONCE(pool_size))
 		return NULL;
-	memcg = get_mem_cgroup_from_mm(current->mm);
-	for_each_online_node(nid) {
+	memcg = memalloc_pool_memcg();
+	/* This CPU's node first. */
+	start = numa_node_id();
+	for (k = 0; k < nr_node_ids && list_empty(&taken); k++) {
+		nid = (start + k) % nr_node_ids;
+		if (!node_online(nid))
+			continue;
 		walk = 1;
 		list_lru_walk_one(&memalloc_pool_lru[i], nid, memcg,
 				  memalloc_pool_isolate, &taken, &walk);
-		if (!list_empty(&taken))
-			break;
 	}
 	chunk = list_first_entry_or_null(&taken, struct memalloc_pool_chunk, lru);
 	if (chunk) {
 		page = chunk->page;
-		atomic_long_sub(1UL << order, &memalloc_pool_pages);
+		memalloc_pool_account(chunk, -1);
 		kmem_cache_free(memalloc_pool_cache, chunk);
 		atomic64_inc(&memalloc_pool_hits);
 	} else {
 		atomic64_inc(&memalloc_pool_misses);
 	}
-	if (READ_ONCE(pool_size))
+	if (memalloc_pool_short(i, memcg))
 		memalloc_pool_want(memcg);
 	else
 		mem_cgroup_put(memcg);
@@ -258,35 +387,34 @@ static bool memalloc_pool_room(struct mem_cgroup *memcg, unsigned long pages)
 	return true;
 }
 
-/* The chunks of order index @i on @memcg's lists, on every node. */
-static unsigned long memalloc_pool_count_of(unsigned int i, struct mem_cgroup *memcg)
+/*
+ * Whether the thread may take another chunk of order index @i for
+ * @memcg: its list is short, the machine has more than a 64th of its
+ * memory free besides the chunk, the cgroups have room, and the pool
+ * stays within pool_size, other cgroups' chunks evicted if need be (only
+ * this thread adds chunks: the bound holds).
+ */
+static bool memalloc_pool_may_add(unsigned int i, struct mem_cgroup *memcg)
 {
-	unsigned long n = 0;
-	int nid;
+	unsigned long size = READ_ONCE(pool_size) >> PAGE_SHIFT;
+	unsigned long chunk = 1UL << memalloc_pool_orders[i], pages;
 
-	for_each_online_node(nid)
-		n += list_lru_count_one(&memalloc_pool_lru[i], nid, memcg);
-	return n;
+	if (!memalloc_pool_short(i, memcg))
+		return false;
+	if (global_zone_page_state(NR_FREE_PAGES) < chunk + (totalram_pages() >> 6))
+		return false;
+	if (!memalloc_pool_room(memcg, chunk + size))
+		return false;
+	pages = atomic_long_read(&memalloc_pool_pages);
+	if (pages + chunk > size) {
+		pages = memalloc_pool_evict(memcg, pages + chunk - size);
+		atomic64_add(pages >> 4, &memalloc_pool_evicted);
+	}
+	return atomic_long_read(&memalloc_pool_pages) + chunk <= size;
 }
 
-/* Whether @memcg's list of order index @i may take another chunk. */
-static bool memalloc_pool_short(unsigned int i, struct mem_cgroup *memcg)
-{
-	unsigned long size = READ_ONCE(pool_size), chunk = 1UL << memalloc_pool_orders[i];
-	unsigned long share = (size >> PAGE_SHIFT) / 4 * memalloc_pool_quarters[i];
-
-	if (time_before(jiffies, READ_ONCE(memalloc_pool_shrunk_at) + MEMALLOC_POOL_BACKOFF))
-		return false;
-	if ((memalloc_pool_count_of(i, memcg) + 1) * chunk > share)
-		return false;
-	/* Only this thread adds: the bound holds. */
-	if (atomic_long_read(&memalloc_pool_pages) + chunk > size >> PAGE_SHIFT)
-		return false;
-	return memalloc_pool_room(memcg, chunk + (size >> PAGE_SHIFT));
-}
-
-/* One more chunk of order index @i, for the active memory cgroup. */
-static bool memalloc_pool_add(unsigned int i)
+/* One more chunk of order index @i, for the active memory cgroup @memcg. */
+static bool memalloc_pool_add(unsigned int i, struct mem_cgroup *memcg)
 {
 	unsigned int order = memalloc_pool_orders[i];
 	struct memalloc_pool_chunk *chunk;
@@ -303,8 +431,9 @@ static bool memalloc_pool_add(unsigned int i)
 	}
 	chunk->page = page;
 	chunk->order = order;
+	chunk->owner = memcg;
 	INIT_LIST_HEAD(&chunk->lru);
-	atomic_long_add(1UL << order, &memalloc_pool_pages);
+	memalloc_pool_account(chunk, 1);
 	memalloc_list_lru_add_obj(&memalloc_pool_lru[i], &chunk->lru);
 	atomic64_inc(&memalloc_pool_filled);
 	return true;
@@ -319,36 +448,16 @@ static void memalloc_pool_fill(struct mem_cgroup *memcg)
 		return;
 	old = set_active_memcg(memcg);
 	for (i = 0; i < MEMALLOC_POOL_NR_ORDERS; i++) {
-		while (!kthread_should_stop() && !READ_ONCE(memalloc_pool_trim) &&
-		       memalloc_pool_short(i, memcg) && memalloc_pool_add(i))
+		while (!kthread_should_stop() && memalloc_pool_may_add(i, memcg) &&
+		       memalloc_pool_add(i, memcg))
 			cond_resched();
 	}
 	set_active_memcg(old);
 }
 
-/* Every chunk of every cgroup back to the page allocator. */
-static void memalloc_pool_empty(void)
-{
-	unsigned long walk;
-	LIST_HEAD(dispose);
-	unsigned int i;
-	int nid;
-
-	for (i = 0; i < MEMALLOC_POOL_NR_ORDERS; i++) {
-		for_each_node(nid) {
-			walk = ULONG_MAX;
-			list_lru_walk_node(&memalloc_pool_lru[i], nid,
-					   memalloc_pool_isolate, &dispose, &walk);
-			memalloc_pool_dispose(&dispose);
-			cond_resched();
-		}
-	}
-}
-
 static bool memalloc_pool_work(void)
 {
-	return READ_ONCE(memalloc_pool_queued) || READ_ONCE(memalloc_pool_trim) ||
-	       kthread_should_stop();
+	return READ_ONCE(memalloc_pool_queued) || kthread_should_stop();
 }
 
 static int memalloc_pool_fn(void *unused)
@@ -358,20 +467,27 @@ static int memalloc_pool_fn(void *unused)
 		.sched_policy = SCHED_IDLE,
 	};
 	struct mem_cgroup *memcg;
+	unsigned long wait;
 	bool got;
 
 	sched_setattr_nocheck(current, &attr);
 	set_freezable();
 	while (!kthread_should_stop()) {
 		wait_event_freezable(memalloc_pool_wait, memalloc_pool_work());
-		if (READ_ONCE(memalloc_pool_trim)) {
-			WRITE_ONCE(memalloc_pool_trim, false);
-			memalloc_pool_empty();
+		/* After a shrink, the requests wait out the back-off. */
+		wait = READ_ONCE(memalloc_pool_shrunk_at) + MEMALLOC_POOL_BACKOFF;
+		if (time_before(jiffies, wait)) {
+			schedule_timeout_idle(wait - jiffies);
+			continue;
 		}
+		/* First come, first served. */
 		spin_lock(&memalloc_pool_queue_lock);
 		got = memalloc_pool_queued;
-		if (got)
-			memcg = memalloc_pool_queue[--memalloc_pool_queued];
+		if (got) {
+			memcg = memalloc_pool_queue[0];
+			memmove(memalloc_pool_queue, memalloc_pool_queue + 1,
+				--memalloc_pool_queued * sizeof(*memalloc_pool_queue));
+		}
 		spin_unlock(&memalloc_pool_queue_lock);
 		if (got) {
 			memalloc_pool_fill(memcg);
@@ -381,6 +497,7 @@ static int memalloc_pool_fn(void *unused)
 	return 0;
 }
 
+/* The pages in the pool of sc's cgroup and node. */
 static unsigned long memalloc_pool_count(struct shrinker *s, struct shrink_control *sc)
 {
 	unsigned long n = 0;
@@ -390,44 +507,54 @@ static unsigned long memalloc_pool_count(struct shrinker *s, struct shrink_contr
 	if (!smp_load_acquire(&memalloc_pool_ready))
 		return 0;
 	for (i = 0; i < MEMALLOC_POOL_NR_ORDERS; i++)
-		n += list_lru_shrink_count(&memalloc_pool_lru[i], sc);
+		n += list_lru_shrink_count(&memalloc_pool_lru[i], sc) <<
+		     memalloc_pool_orders[i];
 	return n ?: SHRINK_EMPTY;
 }
 
+/* Free sc->nr_to_scan pages or more of sc's cgroup and node, small chunks first. */
 static unsigned long memalloc_pool_scan(struct shrinker *s, struct shrink_control *sc)
 {
+	unsigned long freed = 0, walk;
 	LIST_HEAD(dispose);
-	unsigned long freed;
-	unsigned int i;
+	int i;
 
 	WRITE_ONCE(memalloc_pool_shrunk_at, jiffies);
-	for (i = 0; i < MEMALLOC_POOL_NR_ORDERS && sc->nr_to_scan; i++)
-		list_lru_shrink_walk(&memalloc_pool_lru[i], sc, memalloc_pool_isolate,
-				     &dispose);
-	freed = memalloc_pool_dispose(&dispose);
+	for (i = MEMALLOC_POOL_NR_ORDERS - 1; i >= 0 && freed < sc->nr_to_scan; i--) {
+		walk = DIV_ROUND_UP(sc->nr_to_scan - freed,
+				    1UL << memalloc_pool_orders[i]);
+		list_lru_walk_one(&memalloc_pool_lru[i], sc->nid, sc->memcg,
+				  memalloc_pool_isolate, &dispose, &walk);
+		freed += memalloc_pool_dispose(&dispose, false);
+	}
 	atomic64_add(freed, &memalloc_pool_shrunk);
-	return freed;
+	return freed ?: SHRINK_STOP;
 }
 
 /**
- * memalloc_pool_show() - the pool's line of debugfs's "pool"
+ * memalloc_pool_show() - the pool's lines of debugfs's "pool"
  * @m: the file
  *
- * A header, then: the bytes in the pool, pool_size, the chunks handed out
- * (hits) and the allocations of a pooled order that found none (misses),
- * the chunks the thread took, and those the shrinker gave back.
+ * A header, then: the bytes in the pool, pool_size, its 1 MiB and 64 KiB
+ * chunks, the chunks handed out (hits), the allocations of a chunk's order
+ * that found none (misses), the chunks the thread took (filled), the
+ * pages the shrinker gave back (shrunk), and the 64 KiB units evicted for
+ * another cgroup or a lower pool_size (evicted).
  *
  * Context: process context.
  */
 void memalloc_pool_show(struct seq_file *m)
 {
-	seq_puts(m, "bytes size hits misses filled shrunk\n");
-	seq_printf(m, "%lu %lu %lld %lld %lld %lld\n",
+	seq_puts(m, "bytes size chunks_1M chunks_64K hits misses filled shrunk evicted\n");
+	seq_printf(m, "%lu %lu %ld %ld %lld %lld %lld %lld %lld\n",
 		   atomic_long_read(&memalloc_pool_pages) << PAGE_SHIFT,
-		   READ_ONCE(pool_size), atomic64_read(&memalloc_pool_hits),
+		   READ_ONCE(pool_size), atomic_long_read(&memalloc_pool_chunks[0]),
+		   atomic_long_read(&memalloc_pool_chunks[1]),
+		   atomic64_read(&memalloc_pool_hits),
 		   atomic64_read(&memalloc_pool_misses),
 		   atomic64_read(&memalloc_pool_filled),
-		   atomic64_read(&memalloc_pool_shrunk));
+		   atomic64_read(&memalloc_pool_shrunk),
+		   atomic64_read(&memalloc_pool_evicted));
 }
 
 /**
@@ -489,9 +616,12 @@ void memalloc_pool_exit(void)
 		kthread_stop(memalloc_pool_thread);
 	while (memalloc_pool_queued)
 		mem_cgroup_put(memalloc_pool_queue[--memalloc_pool_queued]);
+	/* No pool_size write looks at the lists from here on. */
+	kernel_param_lock(THIS_MODULE);
 	WRITE_ONCE(memalloc_pool_ready, false);
+	kernel_param_unlock(THIS_MODULE);
 	memalloc_shrinker_free(memalloc_pool_shrinker);
-	memalloc_pool_empty();
+	memalloc_pool_evict(MEMALLOC_POOL_ANY, ULONG_MAX);
 	for (i = 0; i < MEMALLOC_POOL_NR_ORDERS; i++)
 		list_lru_destroy(&memalloc_pool_lru[i]);
 	kmem_cache_destroy(memalloc_pool_cache);

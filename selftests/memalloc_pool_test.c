@@ -18,6 +18,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <pthread.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,7 +35,7 @@
 #define CG_ROOT "/sys/fs/cgroup"
 
 struct pool_stats {
-	long bytes, size, hits, misses, filled, shrunk;
+	long bytes, size, mib, kib64, hits, misses, filled, shrunk, evicted;
 };
 
 static int pool_read(struct pool_stats *s)
@@ -51,21 +53,26 @@ static int pool_read(struct pool_stats *s)
 	buf[n] = 0;
 	/* The header, then the numbers. */
 	line = strchr(buf, '\n');
-	if (!line || sscanf(line + 1, "%ld %ld %ld %ld %ld %ld", &s->bytes, &s->size,
-			    &s->hits, &s->misses, &s->filled, &s->shrunk) != 6)
+	if (!line || sscanf(line + 1, "%ld %ld %ld %ld %ld %ld %ld %ld %ld", &s->bytes,
+			    &s->size, &s->mib, &s->kib64, &s->hits, &s->misses,
+			    &s->filled, &s->shrunk, &s->evicted) != 9)
 		return -1;
 	return 0;
 }
 
-/* Wait up to @secs for the pool to hold at least @bytes (or, with @at_most, at most). */
-static int pool_wait(long bytes, bool at_most, int secs, struct pool_stats *s)
+/* What pool_until() waits for. */
+enum pool_cond { HAS_1M, HAS_64K, AT_LEAST, EMPTY };
+
+/* Wait up to @secs for @cond (@bytes for AT_LEAST); @s is the last reading. */
+static int pool_until(enum pool_cond cond, long bytes, int secs, struct pool_stats *s)
 {
 	int i;
 
 	for (i = 0; i < secs * 20; i++) {
 		if (pool_read(s))
 			return -1;
-		if (at_most ? s->bytes <= bytes : s->bytes >= bytes)
+		if ((cond == HAS_1M && s->mib) || (cond == HAS_64K && s->kib64) ||
+		    (cond == AT_LEAST && s->bytes >= bytes) || (cond == EMPTY && !s->bytes))
 			return 0;
 		usleep(50 * 1000);
 	}
@@ -83,18 +90,34 @@ static int poke(int dev, uint32_t flags, size_t len)
 	return 0;
 }
 
-/* Map @fd, check every byte is zero, then write over all of it. */
+/*
+ * Map @fd, check every byte is zero, write @c over all of it, yield, and
+ * check it still reads @c: memory handed to two at once would not.
+ * Return: 0, -EIO for a byte not zero, -EEXIST for one another wrote.
+ */
 static int zero_then_dirty(int fd, size_t len, char c)
 {
 	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	int zero;
+	int ret = 0;
+	size_t i;
 
 	if (p == MAP_FAILED)
 		return -errno;
-	zero = all_zero(p, len);
+	if (!all_zero(p, len))
+		ret = -EIO;
 	memset(p, c, len);
+	sched_yield();
+	for (i = 0; !ret && i < len; i++)
+		if (p[i] != c)
+			ret = -EEXIST;
 	munmap(p, len);
-	return zero ? 0 : -EIO;
+	return ret;
+}
+
+/* Empty the pool and set its size: 0 or -errno. */
+static int pool_reset(const char *size)
+{
+	return write_file(PARAM, "0") ?: write_file(PARAM, size);
 }
 
 FIXTURE(pool) {
@@ -111,7 +134,7 @@ FIXTURE_SETUP(pool)
 	if (access(PARAM, F_OK) || pool_read(&s))
 		SKIP(return, "no pool here (module parameter or debugfs missing)");
 	ASSERT_EQ(0, read_str(PARAM, self->old, sizeof(self->old)));
-	ASSERT_EQ(0, write_file(PARAM, "16M"));
+	ASSERT_EQ(0, pool_reset("16M"));
 }
 
 FIXTURE_TEARDOWN(pool)
@@ -134,10 +157,11 @@ TEST_F(pool, fills_when_idle_and_hands_out_zero)
 	int fd;
 
 	NEED_POOL();
-	ASSERT_EQ(0, poke(self->dev, MEMALLOC_PINNED, MIB));
-	ASSERT_EQ(0, pool_wait(MIB, false, 20, &a)) TH_LOG("pool holds %ld bytes", a.bytes);
-	EXPECT_GE(16 * MIB, (unsigned long)a.bytes);
+	ASSERT_EQ(0, pool_read(&a));
+	EXPECT_EQ(0, a.bytes);
 	EXPECT_EQ(16 * MIB, (unsigned long)a.size);
+	ASSERT_EQ(0, poke(self->dev, MEMALLOC_PINNED, MIB));
+	ASSERT_EQ(0, pool_until(HAS_1M, 0, 30, &a)) TH_LOG("pool holds %ld bytes", a.bytes);
 	fd = ds_alloc(self->dev, MIB, MEMALLOC_PINNED, 0, O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, pool_read(&b));
@@ -146,39 +170,46 @@ TEST_F(pool, fills_when_idle_and_hands_out_zero)
 	close(fd);
 	/* 64 KiB chunks too, for PINNED and CONTINUOUS. */
 	ASSERT_EQ(0, poke(self->dev, MEMALLOC_PINNED, 64 * KIB));
-	usleep(500 * 1000);
-	ASSERT_EQ(0, pool_read(&a));
+	ASSERT_EQ(0, pool_until(HAS_64K, 0, 30, &a));
 	fd = ds_alloc(self->dev, 64 * KIB, MEMALLOC_CONTINUOUS, 0, O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, pool_read(&b));
 	EXPECT_EQ(a.hits + 1, b.hits);
+	EXPECT_EQ(a.kib64 - 1, b.kib64);
 	EXPECT_EQ(0, zero_then_dirty(fd, 64 * KIB, 0x5a));
 	close(fd);
+	/* The pool counts as reclaimable kernel memory. */
+	EXPECT_LE(b.bytes / 1024, meminfo_kib("KReclaimable"));
 }
 
-/* 0 empties the pool and turns it off; allocations go on, from the page allocator. */
+/* 0 empties the pool at once and turns it off; allocations go on, from the page allocator. */
 TEST_F(pool, size_zero_empties_it)
 {
 	struct pool_stats a, b;
-	int fd;
+	int fd, i;
 
 	NEED_POOL();
 	ASSERT_EQ(0, poke(self->dev, MEMALLOC_PINNED, MIB));
-	ASSERT_EQ(0, pool_wait(MIB, false, 20, &a));
+	ASSERT_EQ(0, pool_until(HAS_1M, 0, 30, &a));
 	ASSERT_EQ(0, write_file(PARAM, "0"));
-	ASSERT_EQ(0, pool_wait(0, true, 20, &a)) TH_LOG("%ld bytes left", a.bytes);
+	ASSERT_EQ(0, pool_read(&a));
+	EXPECT_EQ(0, a.bytes);
+	EXPECT_EQ(0, a.mib + a.kib64);
 	fd = ds_alloc(self->dev, MIB, MEMALLOC_PINNED, 0, O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(0, zero_then_dirty(fd, MIB, 1));
 	close(fd);
-	usleep(300 * 1000);
-	ASSERT_EQ(0, pool_read(&b));
+	/* Nothing comes back into it, for as long as anyone looks. */
+	for (i = 0; i < 20; i++) {
+		usleep(50 * 1000);
+		ASSERT_EQ(0, pool_read(&b));
+		ASSERT_EQ(0, b.bytes);
+	}
 	EXPECT_EQ(a.hits, b.hits);
-	EXPECT_EQ(0, b.bytes);
 	EXPECT_EQ(a.filled, b.filled);
 }
 
-/* A lower size empties it; it refills up to the new size only. */
+/* A lower size frees chunks down to it at once; refills stay within it. */
 TEST_F(pool, lower_size_bounds_it)
 {
 	struct pool_stats s;
@@ -186,11 +217,16 @@ TEST_F(pool, lower_size_bounds_it)
 
 	NEED_POOL();
 	ASSERT_EQ(0, poke(self->dev, MEMALLOC_PINNED, MIB));
-	ASSERT_EQ(0, pool_wait(8 * MIB, false, 30, &s));
+	ASSERT_EQ(0, poke(self->dev, MEMALLOC_PINNED, 64 * KIB));
+	ASSERT_EQ(0, pool_until(AT_LEAST, 4 * MIB, 30, &s));
 	ASSERT_EQ(0, write_file(PARAM, "2M"));
-	for (i = 0; i < 5; i++) {
+	ASSERT_EQ(0, pool_read(&s));
+	EXPECT_GE(2 * MIB, (unsigned long)s.bytes);
+	EXPECT_LT(0, s.evicted);
+	for (i = 0; i < 10; i++) {
 		ASSERT_EQ(0, poke(self->dev, MEMALLOC_PINNED, MIB));
-		usleep(200 * 1000);
+		ASSERT_EQ(0, poke(self->dev, MEMALLOC_PINNED, 64 * KIB));
+		usleep(100 * 1000);
 		ASSERT_EQ(0, pool_read(&s));
 		EXPECT_GE(2 * MIB, (unsigned long)s.bytes);
 	}
@@ -215,19 +251,28 @@ TEST_F(pool, size_rejects_bad_values)
 	EXPECT_STREQ("4194304", now);
 }
 
-/* Under memory pressure the shrinker gives the chunks back. */
+/* Under memory pressure the shrinker gives every chunk back, the last one too. */
 TEST_F(pool, shrinker_gives_it_back)
 {
 	struct pool_stats a, b;
 
 	NEED_POOL();
-	ASSERT_EQ(0, poke(self->dev, MEMALLOC_PINNED, MIB));
-	ASSERT_EQ(0, pool_wait(8 * MIB, false, 30, &a));
+	/* One 64 KiB chunk at most: a pool the shrinker once left alone. */
+	ASSERT_EQ(0, write_file(PARAM, "256K"));
+	ASSERT_EQ(0, poke(self->dev, MEMALLOC_PINNED, 64 * KIB));
+	ASSERT_EQ(0, pool_until(HAS_64K, 0, 30, &a));
 	/* drop_caches shrinks every shrinker, ours too. */
 	ASSERT_EQ(0, write_file("/proc/sys/vm/drop_caches", "2"));
 	ASSERT_EQ(0, pool_read(&b));
-	EXPECT_GT(a.bytes, b.bytes);
-	EXPECT_LT(a.shrunk, b.shrunk);
+	EXPECT_EQ(0, b.bytes);
+	EXPECT_EQ(a.shrunk + 16, b.shrunk);
+	/* A full pool, all of it. */
+	ASSERT_EQ(0, write_file(PARAM, "16M"));
+	ASSERT_EQ(0, poke(self->dev, MEMALLOC_PINNED, MIB));
+	ASSERT_EQ(0, pool_until(AT_LEAST, 8 * MIB, 30, &a));
+	ASSERT_EQ(0, write_file("/proc/sys/vm/drop_caches", "2"));
+	ASSERT_EQ(0, pool_read(&b));
+	EXPECT_EQ(0, b.bytes);
 }
 
 /* A child cgroup of the root's: its path in @path, the memory controller on. */
@@ -291,8 +336,9 @@ static int in_cgroup(const char *cg, int dev, int n, int pause_ms)
 }
 
 /*
- * A cgroup pays for its chunks (memory.current) and only its callers get
- * them; a cgroup without room for the pool gets none of its own.
+ * A cgroup pays for its chunks (memory.current) and only its tasks get
+ * them; another cgroup evicts them when the pool is full, so no cgroup
+ * keeps it; a cgroup without room for the pool gets none of its own.
  */
 TEST_F(pool, each_cgroup_pays_for_its_own)
 {
@@ -306,27 +352,31 @@ TEST_F(pool, each_cgroup_pays_for_its_own)
 		SKIP(return, "no cgroup2 memory controller");
 	ASSERT_EQ(0, cg_make(b, sizeof(b), "memalloc-pool-b"));
 	ASSERT_EQ(0, cg_make(c, sizeof(c), "memalloc-pool-c"));
-	/* The root's chunks are the root's: none for a. */
-	ASSERT_EQ(0, poke(self->dev, MEMALLOC_PINNED, MIB));
-	ASSERT_EQ(0, pool_wait(MIB, false, 20, &s));
 	snprintf(path, sizeof(path), "%s/memory.current", a);
 	cur0 = read_long(path);
 	/* a's first allocation misses and queues a's refill; a later one hits. */
 	ret = in_cgroup(a, self->dev, 20, 300);
 	EXPECT_LE(101, ret) TH_LOG("a: %d (0: never a hit, 100: a hit at once)", ret);
 	EXPECT_GT(120, ret);
-	/* The chunks a's callers left in the pool stay charged to a. */
-	usleep(500 * 1000);
+	/* a's chunks, the whole pool by now, are charged to a. */
+	ASSERT_EQ(0, pool_until(AT_LEAST, 15 * MIB, 30, &s));
 	cur = read_long(path);
-	EXPECT_LE(cur0 + (long)MIB, cur) TH_LOG("a's memory.current %ld -> %ld", cur0, cur);
-	/* b, with all the room it wants, gets none of a's chunks. */
-	ret = in_cgroup(b, self->dev, 1, 0);
-	EXPECT_EQ(0, ret);
-	/* c, with memory.max below pool_size, gets no chunks of its own either. */
+	EXPECT_LE(cur0 + s.bytes, cur) TH_LOG("a's memory.current %ld -> %ld, pool %ld",
+					      cur0, cur, s.bytes);
+	/* b gets none of a's, but evicts them for its own. */
+	ret = in_cgroup(b, self->dev, 20, 300);
+	EXPECT_LE(101, ret) TH_LOG("b: %d (100: one of a's chunks)", ret);
+	EXPECT_GT(120, ret);
+	ASSERT_EQ(0, pool_read(&s));
+	EXPECT_LT(0, s.evicted);
+	/* c, with memory.max below pool_size, gets no chunks, though the pool has room. */
+	ASSERT_EQ(0, pool_reset("16M"));
 	snprintf(path, sizeof(path), "%s/memory.max", c);
 	ASSERT_EQ(0, write_file(path, "8388608"));
 	ret = in_cgroup(c, self->dev, 10, 200);
 	EXPECT_EQ(0, ret);
+	ASSERT_EQ(0, pool_read(&s));
+	EXPECT_EQ(0, s.bytes);
 	cg_remove(a);
 	cg_remove(b);
 	cg_remove(c);
@@ -350,6 +400,23 @@ static const struct {
 
 #define STRESS_PROCS 4
 
+/* Shrink, lower and raise the pool until *@arg is set. */
+static void *chaos_loop(void *arg)
+{
+	static const char *const sizes[] = { "16M", "4M", "16M", "0", "16M" };
+	int *stop = arg;
+	unsigned int n = 0;
+
+	while (!__atomic_load_n(stop, __ATOMIC_SEQ_CST)) {
+		usleep(300 * 1000);
+		if (n % 3 == 2)
+			write_file("/proc/sys/vm/drop_caches", "2");
+		write_file(PARAM, sizes[n++ % (sizeof(sizes) / sizeof(sizes[0]))]);
+	}
+	write_file(PARAM, "16M");
+	return NULL;
+}
+
 /*
  * Several processes fill, free and reallocate every kind, checking every
  * byte of each new dataspace, and pausing now and then so that the pool's
@@ -362,7 +429,8 @@ TEST_F_TIMEOUT(pool, never_hands_out_a_nonzero_byte, 600)
 	struct pool_stats a, b;
 	char cmdline[1024] = "";
 	pid_t pids[STRESS_PROCS];
-	int i, status, bad = 0;
+	int i, status, bad = 0, stop = 0;
+	pthread_t chaos;
 
 	NEED_POOL();
 	if (secs > 30)
@@ -391,6 +459,8 @@ TEST_F_TIMEOUT(pool, never_hands_out_a_nonzero_byte, 600)
 				close(fd);
 				if (ret == -EIO)
 					_exit(1);
+				if (ret == -EEXIST)
+					_exit(4);
 				if (ret)
 					_exit(3);
 				if (!(++round % 8))
@@ -399,12 +469,20 @@ TEST_F_TIMEOUT(pool, never_hands_out_a_nonzero_byte, 600)
 			_exit(0);
 		}
 	}
+	/*
+	 * Meanwhile the pool is shrunk, lowered and raised under them, so
+	 * that hand-outs race the shrinker and the trims.
+	 */
+	ASSERT_EQ(0, pthread_create(&chaos, NULL, chaos_loop, &stop));
 	for (i = 0; i < STRESS_PROCS; i++) {
 		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
 		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
-			TH_LOG("process %d: status %#x (exit 1: a byte not zero)", i, status);
+			TH_LOG("process %d: status %#x (exit 1: a byte not zero, 4: memory"
+			       " another wrote)", i, status);
 		bad += !WIFEXITED(status) || WEXITSTATUS(status);
 	}
+	__atomic_store_n(&stop, 1, __ATOMIC_SEQ_CST);
+	pthread_join(chaos, NULL);
 	ASSERT_EQ(0, pool_read(&b));
 	/* The pool took part, or the test proved nothing of it. */
 	EXPECT_LT(a.hits, b.hits) TH_LOG("hits %ld -> %ld, misses %ld -> %ld",
