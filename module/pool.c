@@ -250,7 +250,12 @@ static int memalloc_pool_set_size(const char *val, const struct kernel_param *kp
 	if (bytes > (totalram_pages() << PAGE_SHIFT) / 2)
 		return -EINVAL;
 	WRITE_ONCE(pool_size, bytes);
-	/* Down to the new size at once (the writer holds kernel_param_lock()). */
+	/*
+	 * Down to the new size at once (the writer holds kernel_param_lock()).
+	 * Pairs with memalloc_pool_add()'s barrier: either this sees the
+	 * thread's new chunk, or the thread sees the new size.
+	 */
+	smp_mb();
 	pages = atomic_long_read(&memalloc_pool_pages);
 	if (READ_ONCE(memalloc_pool_ready) && pages > bytes >> PAGE_SHIFT)
 		atomic64_add(memalloc_pool_evict(MEMALLOC_POOL_ANY,
@@ -417,6 +422,7 @@ static bool memalloc_pool_may_add(unsigned int i, struct mem_cgroup *memcg)
 static bool memalloc_pool_add(unsigned int i, struct mem_cgroup *memcg)
 {
 	unsigned int order = memalloc_pool_orders[i];
+	unsigned long size, pages;
 	struct memalloc_pool_chunk *chunk;
 	struct page *page;
 
@@ -436,6 +442,18 @@ static bool memalloc_pool_add(unsigned int i, struct mem_cgroup *memcg)
 	memalloc_pool_account(chunk, 1);
 	memalloc_list_lru_add_obj(&memalloc_pool_lru[i], &chunk->lru);
 	atomic64_inc(&memalloc_pool_filled);
+	/*
+	 * pool_size may have been lowered since memalloc_pool_may_add() read
+	 * it, its writer's trim done before this chunk was listed: pairs with
+	 * the barrier in memalloc_pool_set_size().
+	 */
+	smp_mb();
+	size = READ_ONCE(pool_size) >> PAGE_SHIFT;
+	pages = atomic_long_read(&memalloc_pool_pages);
+	if (pages > size) {
+		memalloc_pool_evict(MEMALLOC_POOL_ANY, pages - size);
+		return false;
+	}
 	return true;
 }
 
