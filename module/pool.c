@@ -394,10 +394,11 @@ static bool memalloc_pool_room(struct mem_cgroup *memcg, unsigned long pages)
 
 /*
  * Whether the thread may take another chunk of order index @i for
- * @memcg: its list is short, the machine has more than a 64th of its
- * memory free besides the chunk, the cgroups have room, and the pool
- * stays within pool_size, other cgroups' chunks evicted if need be (only
- * this thread adds chunks: the bound holds).
+ * @memcg: its list is short, no shrink came within the back-off, the
+ * machine has more than a 64th of its memory free besides the chunk, the
+ * cgroups have room, and the pool stays within pool_size, other cgroups'
+ * chunks evicted if need be (only this thread adds chunks: the bound
+ * holds).
  */
 static bool memalloc_pool_may_add(unsigned int i, struct mem_cgroup *memcg)
 {
@@ -405,6 +406,9 @@ static bool memalloc_pool_may_add(unsigned int i, struct mem_cgroup *memcg)
 	unsigned long chunk = 1UL << memalloc_pool_orders[i], pages;
 
 	if (!memalloc_pool_short(i, memcg))
+		return false;
+	/* A shrink while filling stops the fill too. */
+	if (time_before(jiffies, READ_ONCE(memalloc_pool_shrunk_at) + MEMALLOC_POOL_BACKOFF))
 		return false;
 	if (global_zone_page_state(NR_FREE_PAGES) < chunk + (totalram_pages() >> 6))
 		return false;

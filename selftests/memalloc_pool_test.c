@@ -187,9 +187,10 @@ TEST_F(pool, fills_when_idle_and_hands_out_zero)
 	EXPECT_EQ(a.hits + 1, b.hits);
 	EXPECT_EQ(0, zero_then_dirty(fd, MIB, 0x5a));
 	close(fd);
-	/* 64 KiB chunks too, for PINNED and CONTINUOUS. */
+	/* 64 KiB chunks too, for PINNED and CONTINUOUS (the thread done filling). */
 	ASSERT_EQ(0, poke(self->dev, MEMALLOC_PINNED, 64 * KIB));
 	ASSERT_EQ(0, pool_until(HAS_64K, 0, 30, &a));
+	ASSERT_EQ(0, pool_quiet(&a));
 	fd = ds_alloc(self->dev, 64 * KIB, MEMALLOC_CONTINUOUS, 0, O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, pool_read(&b));
@@ -210,6 +211,7 @@ TEST_F(pool, size_zero_empties_it)
 	NEED_POOL();
 	ASSERT_EQ(0, poke(self->dev, MEMALLOC_PINNED, MIB));
 	ASSERT_EQ(0, pool_until(HAS_1M, 0, 30, &a));
+	ASSERT_EQ(0, pool_quiet(&a));
 	ASSERT_EQ(0, write_file(PARAM, "0"));
 	ASSERT_EQ(0, pool_read(&a));
 	EXPECT_EQ(0, a.bytes);
@@ -280,6 +282,7 @@ TEST_F(pool, shrinker_gives_it_back)
 	ASSERT_EQ(0, write_file(PARAM, "256K"));
 	ASSERT_EQ(0, poke(self->dev, MEMALLOC_PINNED, 64 * KIB));
 	ASSERT_EQ(0, pool_until(HAS_64K, 0, 30, &a));
+	ASSERT_EQ(0, pool_quiet(&a));
 	/* drop_caches shrinks every shrinker, ours too. */
 	ASSERT_EQ(0, write_file("/proc/sys/vm/drop_caches", "2"));
 	ASSERT_EQ(0, pool_read(&b));
