@@ -42,7 +42,8 @@
  * - **Filled when a CPU is idle, politely.** A kernel thread of SCHED_IDLE
  *   policy fills it, so a CPU with other work zeroes for it only at
  *   SCHED_IDLE's small weight. It never reclaims, nor wakes kswapd, and
- *   stops while less than a 64th of RAM is free besides the chunk.
+ *   takes a chunk only while the zones it can come from keep twice their
+ *   high watermarks free besides it.
  * - **Paid for by the caller.** No exported interface moves a page's
  *   charge to another memory cgroup, so the pool charges a chunk when it
  *   takes it, to the cgroup of the callers it refills for
@@ -60,15 +61,16 @@
  *   bytes in the pool, all cgroups' lists together; each cgroup's list
  *   may hold three quarters of it in 1 MiB chunks and a quarter in 64 KiB
  *   ones. A cgroup refilled when the pool is full evicts other cgroups'
- *   chunks, so no cgroup keeps the pool from the others (nor does a
- *   removed one, whose chunks its parent inherits). A lower pool_size
- *   frees chunks down to it at once; 0 turns the pool off.
+ *   chunks, one chunk's worth a refill, so no cgroup keeps the pool from
+ *   the others (nor does a removed one, whose chunks its parent
+ *   inherits), and cgroups taking in turn share it by what they take. A
+ *   lower pool_size frees chunks down to it at once; 0 turns it off.
  * - **Refilled on demand.** A cgroup is queued for the thread when one of
  *   its tasks took a chunk or found none and its list is short; up to
  *   MEMALLOC_POOL_QUEUE cgroups wait, first come first served.
  * - **Given back** by the shrinker under memory pressure, the machine's
- *   or a cgroup's, after which the thread waits MEMALLOC_POOL_BACKOFF
- *   before it takes more; and when the module goes.
+ *   or a cgroup's; after the machine's, the thread waits
+ *   MEMALLOC_POOL_BACKOFF before it takes more. And when the module goes.
  *
  * An allocation that finds no chunk takes memory from the page allocator
  * as before, and pays only the look at the cgroup's list.
@@ -191,6 +193,7 @@ struct memalloc_pool_eviction {
 	const void *spare;	/* whose chunks stay, or MEMALLOC_POOL_ANY */
 	unsigned long want;	/* pages */
 	unsigned long got;
+	unsigned long walk;	/* the walk's budget, 0 once @want is had */
 };
 
 static enum lru_status memalloc_pool_isolate_other(struct list_head *item,
@@ -201,10 +204,13 @@ static enum lru_status memalloc_pool_isolate_other(struct list_head *item,
 		container_of(item, struct memalloc_pool_chunk, lru);
 	struct memalloc_pool_eviction *ev = arg;
 
-	if (ev->got >= ev->want || chunk->owner == ev->spare)
+	if (chunk->owner == ev->spare)
 		return LRU_SKIP;
 	list_lru_isolate_move(list, item, &ev->dispose);
 	ev->got += 1UL << chunk->order;
+	/* Enough: the walker looks at its budget before the next item. */
+	if (ev->got >= ev->want)
+		ev->walk = 0;
 	return LRU_REMOVED;
 }
 
@@ -221,15 +227,15 @@ static unsigned long memalloc_pool_evict(const void *spare, unsigned long want)
 		.spare = spare,
 		.want = want,
 	};
-	unsigned long walk, freed = 0;
+	unsigned long freed = 0;
 	unsigned int i;
 	int nid;
 
 	for (i = 0; i < MEMALLOC_POOL_NR_ORDERS; i++) {
 		for_each_node(nid) {
-			walk = ULONG_MAX;
+			ev.walk = ULONG_MAX;
 			list_lru_walk_node(&memalloc_pool_lru[i], nid,
-					   memalloc_pool_isolate_other, &ev, &walk);
+					   memalloc_pool_isolate_other, &ev, &ev.walk);
 			freed += memalloc_pool_dispose(&ev.dispose, true);
 			if (ev.got >= want)
 				return freed;
@@ -393,29 +399,64 @@ static bool memalloc_pool_room(struct mem_cgroup *memcg, unsigned long pages)
 }
 
 /*
- * Whether the thread may take another chunk of order index @i for
- * @memcg: its list is short, no shrink came within the back-off, the
- * machine has more than a 64th of its memory free besides the chunk, the
- * cgroups have room, and the pool stays within pool_size, other cgroups'
- * chunks evicted if need be (only this thread adds chunks: the bound
- * holds).
+ * Whether the zones these chunks can come from (not ZONE_MOVABLE, not
+ * CMA pageblocks) keep twice their high watermarks free besides @chunk:
+ * kswapd is not woken for the pool, so it takes only what is plainly spare.
  */
-static bool memalloc_pool_may_add(unsigned int i, struct mem_cgroup *memcg)
+static bool memalloc_pool_free_enough(unsigned long chunk)
+{
+	unsigned long free = 0, high = 0;
+	struct zone *zone;
+	int nid, zi;
+
+	for_each_online_node(nid) {
+		for (zi = 0; zi <= ZONE_NORMAL; zi++) {
+			zone = &NODE_DATA(nid)->node_zones[zi];
+			if (!populated_zone(zone))
+				continue;
+			free += zone_page_state(zone, NR_FREE_PAGES) -
+				zone_page_state(zone, NR_FREE_CMA_PAGES);
+			high += high_wmark_pages(zone);
+		}
+	}
+	return free > 2 * high + chunk;
+}
+
+/*
+ * Whether the thread may take another chunk of order index @i for
+ * @memcg: its list is short, no shrink came within the back-off (else
+ * *@backed_off), the zones have memory plainly spare, the cgroups have
+ * room, and the pool stays within pool_size, other cgroups' chunks
+ * evicted if need be, once a fill (*@evicted). Only this thread adds
+ * chunks: the bound holds.
+ */
+static bool memalloc_pool_may_add(unsigned int i, struct mem_cgroup *memcg,
+				  bool *evicted, bool *backed_off)
 {
 	unsigned long size = READ_ONCE(pool_size) >> PAGE_SHIFT;
 	unsigned long chunk = 1UL << memalloc_pool_orders[i], pages;
 
 	if (!memalloc_pool_short(i, memcg))
 		return false;
-	/* A shrink while filling stops the fill too. */
-	if (time_before(jiffies, READ_ONCE(memalloc_pool_shrunk_at) + MEMALLOC_POOL_BACKOFF))
+	/* A shrink while filling stops the fill too; it goes on later. */
+	if (time_before(jiffies, READ_ONCE(memalloc_pool_shrunk_at) + MEMALLOC_POOL_BACKOFF)) {
+		*backed_off = true;
 		return false;
-	if (global_zone_page_state(NR_FREE_PAGES) < chunk + (totalram_pages() >> 6))
+	}
+	if (!memalloc_pool_free_enough(chunk))
 		return false;
 	if (!memalloc_pool_room(memcg, chunk + size))
 		return false;
 	pages = atomic_long_read(&memalloc_pool_pages);
 	if (pages + chunk > size) {
+		/*
+		 * One eviction a fill: a cgroup's share grows by what its
+		 * tasks take, so two cgroups taking in turn do not zero the
+		 * whole pool for each other at every turn.
+		 */
+		if (*evicted)
+			return false;
+		*evicted = true;
 		pages = memalloc_pool_evict(memcg, pages + chunk - size);
 		atomic64_add(pages >> 4, &memalloc_pool_evicted);
 	}
@@ -455,26 +496,33 @@ static bool memalloc_pool_add(unsigned int i, struct mem_cgroup *memcg)
 	size = READ_ONCE(pool_size) >> PAGE_SHIFT;
 	pages = atomic_long_read(&memalloc_pool_pages);
 	if (pages > size) {
-		memalloc_pool_evict(MEMALLOC_POOL_ANY, pages - size);
+		pages = memalloc_pool_evict(MEMALLOC_POOL_ANY, pages - size);
+		atomic64_add(pages >> 4, &memalloc_pool_evicted);
 		return false;
 	}
 	return true;
 }
 
-static void memalloc_pool_fill(struct mem_cgroup *memcg)
+/* Fill @memcg's lists. Return: whether a shrink's back-off cut it short. */
+static bool memalloc_pool_fill(struct mem_cgroup *memcg)
 {
+	bool evicted = false, backed_off = false;
 	struct mem_cgroup *old;
 	unsigned int i;
 
 	if (memcg && !mem_cgroup_online(memcg))
-		return;
+		return false;
 	old = set_active_memcg(memcg);
 	for (i = 0; i < MEMALLOC_POOL_NR_ORDERS; i++) {
-		while (!kthread_should_stop() && memalloc_pool_may_add(i, memcg) &&
-		       memalloc_pool_add(i, memcg))
+		while (!kthread_should_stop() &&
+		       memalloc_pool_may_add(i, memcg, &evicted, &backed_off) &&
+		       memalloc_pool_add(i, memcg)) {
 			cond_resched();
+			try_to_freeze();
+		}
 	}
 	set_active_memcg(old);
+	return backed_off;
 }
 
 static bool memalloc_pool_work(void)
@@ -489,7 +537,7 @@ static int memalloc_pool_fn(void *unused)
 		.sched_policy = SCHED_IDLE,
 	};
 	struct mem_cgroup *memcg;
-	unsigned long wait;
+	long left;
 	bool got;
 
 	sched_setattr_nocheck(current, &attr);
@@ -497,9 +545,10 @@ static int memalloc_pool_fn(void *unused)
 	while (!kthread_should_stop()) {
 		wait_event_freezable(memalloc_pool_wait, memalloc_pool_work());
 		/* After a shrink, the requests wait out the back-off. */
-		wait = READ_ONCE(memalloc_pool_shrunk_at) + MEMALLOC_POOL_BACKOFF;
-		if (time_before(jiffies, wait)) {
-			schedule_timeout_idle(wait - jiffies);
+		left = (long)(READ_ONCE(memalloc_pool_shrunk_at) +
+			      MEMALLOC_POOL_BACKOFF - jiffies);
+		if (left > 0) {
+			schedule_timeout_idle(left);
 			continue;
 		}
 		/* First come, first served. */
@@ -511,10 +560,13 @@ static int memalloc_pool_fn(void *unused)
 				--memalloc_pool_queued * sizeof(*memalloc_pool_queue));
 		}
 		spin_unlock(&memalloc_pool_queue_lock);
-		if (got) {
-			memalloc_pool_fill(memcg);
+		if (!got)
+			continue;
+		/* A fill the back-off cut short goes on after it. */
+		if (memalloc_pool_fill(memcg))
+			memalloc_pool_want(memcg);
+		else
 			mem_cgroup_put(memcg);
-		}
 	}
 	return 0;
 }
@@ -541,7 +593,13 @@ static unsigned long memalloc_pool_scan(struct shrinker *s, struct shrink_contro
 	LIST_HEAD(dispose);
 	int i;
 
-	WRITE_ONCE(memalloc_pool_shrunk_at, jiffies);
+	/*
+	 * The machine's reclaim holds every refill back for a while; a
+	 * cgroup's own holds back no one else's (its room check keeps the
+	 * pool from refilling into its pressure).
+	 */
+	if (!sc->memcg || !parent_mem_cgroup(sc->memcg))
+		WRITE_ONCE(memalloc_pool_shrunk_at, jiffies);
 	for (i = MEMALLOC_POOL_NR_ORDERS - 1; i >= 0 && freed < sc->nr_to_scan; i--) {
 		walk = DIV_ROUND_UP(sc->nr_to_scan - freed,
 				    1UL << memalloc_pool_orders[i]);
@@ -590,6 +648,7 @@ int memalloc_pool_init(void)
 	unsigned int i;
 	int ret = -ENOMEM;
 
+	memalloc_pool_shrunk_at = jiffies - MEMALLOC_POOL_BACKOFF;
 	memalloc_pool_cache = KMEM_CACHE(memalloc_pool_chunk, SLAB_ACCOUNT);
 	if (!memalloc_pool_cache)
 		return -ENOMEM;
