@@ -925,4 +925,7 @@ TEST_F_TIMEOUT(zero, thirty_two_reallocations, 300)
 	}
 }
 
+/* Its memory figures are to the page: no pool refilling beside them. */
+POOL_OFF_WHILE_RUNNING()
+
 TEST_HARNESS_MAIN

@@ -956,4 +956,7 @@ TEST_F_TIMEOUT(fault, map, 300)
 	sweep(_metadata, self, variant, OP_MAP);
 }
 
+/* Its memory figures are to the page: no pool refilling beside them. */
+POOL_OFF_WHILE_RUNNING()
+
 TEST_HARNESS_MAIN

@@ -830,4 +830,7 @@ TEST(importer_maps_vgem_buffers)
 	close(imp);
 }
 
+/* Its memory figures are to the page: no pool refilling beside them. */
+POOL_OFF_WHILE_RUNNING()
+
 TEST_HARNESS_MAIN

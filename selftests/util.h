@@ -473,4 +473,29 @@ static inline int drop_effective_cap(int cap)
 		close(self->dev);					\
 	}
 
+/*
+ * For a test program that measures memory to the page (free memory, a
+ * cgroup's memory.current): the pool of zeroed memory (module/pool.c)
+ * off while it runs, as its thread refills in the background and the
+ * cgroup it refills for pays. Set to 0 when the program starts, restored
+ * when its first process exits; silently nothing where the module has no
+ * pool or the caller may not write its parameter.
+ */
+#define POOL_SIZE_PARAM "/sys/module/memalloc/parameters/pool_size"
+#define POOL_OFF_WHILE_RUNNING()					\
+	static char pool_size_saved[32];				\
+	static pid_t pool_size_saver;					\
+	__attribute__((constructor)) static void pool_off(void)	\
+	{								\
+		if (!read_str(POOL_SIZE_PARAM, pool_size_saved,		\
+			      sizeof(pool_size_saved)) &&		\
+		    !write_file(POOL_SIZE_PARAM, "0"))			\
+			pool_size_saver = getpid();			\
+	}								\
+	__attribute__((destructor)) static void pool_back(void)	\
+	{								\
+		if (pool_size_saver == getpid())			\
+			write_file(POOL_SIZE_PARAM, pool_size_saved);	\
+	}
+
 #endif /* MEMALLOC_SELFTEST_UTIL_H */
