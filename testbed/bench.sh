@@ -1,20 +1,22 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # make bench: boot the benchmark kernel (testbed/perf.config: Debian's 6.1
-# source with CMA, dma-buf heaps, udmabuf) and Debian's stock kernel in
-# guests of 4 GiB and 2 vCPUs, run bench/memalloc_bench there, and write
-# what it measured under bench/results/: a CSV per kernel, the notes it
-# printed, a table (also on the terminal), a PNG plot per kernel, and the
-# generated part of bench/RESULTS.md. Usage:
-#   bench.sh [perf] [perf-noinit] [stock]
-# perf-noinit is the benchmark kernel booted with init_on_alloc=0, which
-# Debian's kernels turn on: the page allocator then zeroes no page itself.
+# source with CMA, dma-buf heaps, udmabuf) and Debian's stock 6.12 kernel
+# in guests of 2 vCPUs, run bench/memalloc_bench there, and write what it
+# measured under bench/results/: a CSV per kernel, the notes it printed, a
+# table (also on the terminal), a PNG plot per kernel, and the generated
+# part of bench/RESULTS.md. Usage:
+#   bench.sh [perf] [stock-6.12] [perf-noinit] [stock]
+# (by default perf and stock-6.12). perf-noinit is the benchmark kernel
+# booted with init_on_alloc=0, which Debian's kernels turn on: the page
+# allocator then zeroes no page itself; stock is Debian's 6.1 kernel.
 # Environment:
 #   BENCH_CASES="15" runs only those cases of bench/memalloc_bench.c.
 #   BENCH_QUICK=1 takes a few samples of each, to see that everything runs:
 #     its figures mean nothing, and it writes to build/bench-quick/ (results/
 #     and RESULTS.md) unless BENCH_RESULTS and BENCH_MD say where.
 #   BENCH_RESULTS, BENCH_MD: where the results and RESULTS.md go.
+#   BENCH_TIMEOUT: a guest's time limit in seconds (7200).
 set -eo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -43,7 +45,7 @@ bench_kernel() {
 insmod /opt/memalloc/memalloc.ko || echo "@@ insmod failed"
 # The pool's statistics are in debugfs.
 [ -e /sys/kernel/debug/memalloc ] || mount -t debugfs none /sys/kernel/debug
-# 2 MiB hugetlb pages for the peers.
+# 2 MiB hugetlb pages for the peers (1 GiB ones come from the command line).
 echo 200 >/proc/sys/vm/nr_hugepages
 # udmabuf refuses buffers over 64 MiB unless told.
 [ -w /sys/module/udmabuf/parameters/size_limit_mb ] &&
@@ -70,7 +72,7 @@ RUN
 	sed "s/^/# $name: /" "$results/$name.notes" >&2
 }
 
-kernels=${*:-perf perf-noinit stock}
+kernels=${*:-perf stock-6.12}
 for k in $kernels; do
 	case $k in
 	perf)
@@ -83,6 +85,12 @@ for k in $kernels; do
 	stock)
 		bench_kernel stock "/lib/modules/$STOCK_RELEASE/build" \
 			"/boot/vmlinuz-$STOCK_RELEASE" 4G "" ;;
+	stock-6.12)
+		# 8 GiB, two 1 GiB hugetlb pages reserved at boot for the peer of
+		# 1 GiB mappings, and room left for a 1 GiB contiguous dataspace.
+		[ -n "$STOCK612_RELEASE" ] || die "no linux-headers-6.12.*-amd64 in /usr/src"
+		bench_kernel stock-6.12 "/lib/modules/$STOCK612_RELEASE/build" \
+			"/boot/vmlinuz-$STOCK612_RELEASE" 8G "hugepagesz=1G hugepages=2" ;;
 	*) die "unknown kernel $k" ;;
 	esac
 done
