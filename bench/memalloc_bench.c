@@ -267,8 +267,11 @@ static bool pool_read(struct pool *p)
 
 	if (!f)
 		return false;
-	/* A header line, then: bytes size hits misses filled shrunk. */
-	ok = fscanf(f, "%*[^\n] %lu %lu %llu %llu", &p->bytes, &p->size,
+	/*
+	 * A header line, then: bytes size chunks_1M chunks_64K hits misses
+	 * filled shrunk evicted.
+	 */
+	ok = fscanf(f, "%*[^\n] %lu %lu %*u %*u %llu %llu", &p->bytes, &p->size,
 		    &p->hits, &p->misses) == 4;
 	fclose(f);
 	return ok;
