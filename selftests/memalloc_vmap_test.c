@@ -564,9 +564,9 @@ TEST_F(fences, write_fence_on_one_handle_is_seen_on_all)
  * attachment): once it waits, clears zero in place, and it waits for one
  * punch at most. It does not fail either (the core would WARN). The clears
  * go on until the holder is through, or RACE_SECONDS: a starved holder
- * takes that long, one that is not about as long as without the clears,
- * plus the punches in flight (both measured first, as a slow kernel's
- * mapping and punch take long in any case).
+ * gets through only once they are over, one that is not while they still
+ * run. The times (alone, with a punch, and among the clears) are logged,
+ * not judged: a loaded machine makes them anything.
  */
 #define RACE_LEN (64 * MIB)
 #define RACE_SECONDS 30
@@ -579,6 +579,7 @@ struct clear_loop {
 	volatile int *stop;
 	long clears;
 	int err;
+	int ended;	/* the loop is over: its time is up, or stop was set */
 };
 
 static void *clear_loop(void *arg)
@@ -592,6 +593,7 @@ static void *clear_loop(void *arg)
 			c->err = ret;
 		c->clears++;
 	}
+	__atomic_store_n(&c->ended, 1, __ATOMIC_SEQ_CST);
 	return NULL;
 }
 
@@ -643,7 +645,7 @@ static void race_holder(struct __test_metadata *_metadata, int dev, int vmap)
 	struct clear_loop c[2];
 	struct toucher touch;
 	long taint = taint_warn();
-	int fd, imp = -1, vgem = -1, i, ret;
+	int fd, imp = -1, vgem = -1, i, ret, ended;
 	volatile int stop = 0;
 	double t0, took, alone, punch;
 	uint32_t gem = 0;
@@ -688,6 +690,9 @@ static void race_holder(struct __test_metadata *_metadata, int dev, int vmap)
 	t0 = now_s();
 	ret = race_take(vmap, imp, vgem, fd, &gem);
 	took = now_s() - t0;
+	/* A starved holder gets through only once the clears are over. */
+	ended = __atomic_load_n(&c[0].ended, __ATOMIC_SEQ_CST) +
+		__atomic_load_n(&c[1].ended, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&stop, 1, __ATOMIC_SEQ_CST);
 	for (i = 0; i < 3; i++)
 		pthread_join(t[i], NULL);
@@ -695,8 +700,11 @@ static void race_holder(struct __test_metadata *_metadata, int dev, int vmap)
 	EXPECT_EQ(0, ret) TH_LOG("%s", strerror(-ret));
 	TH_LOG("%s after %.3f s (%.3f s alone, a punch %.3f s), clears %ld and %ld",
 	       vmap ? "vmap" : "attach", took, alone, punch, c[0].clears, c[1].clears);
-	/* Two punches in flight, then its own work beside three busy threads. */
-	EXPECT_GT(2.0 + 4 * (alone + punch), took);
+	/*
+	 * It got through while both clear loops still ran: not after them,
+	 * however slow the machine (no bound on the time itself).
+	 */
+	EXPECT_EQ(0, ended);
 	EXPECT_EQ(0, c[0].err);
 	EXPECT_EQ(0, c[1].err);
 
