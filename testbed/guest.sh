@@ -85,16 +85,43 @@ case $accel in
 kvm) accel_args=(-accel kvm -cpu host) ;;
 *) accel_args=(-accel tcg -cpu max) ;;
 esac
-rm -f "$out/console.log" "$out/results.log"
+# boot: one run of the guest, in the background; its pid in $qemu.
+boot() {
+	rm -f "$out/console.log" "$out/results.log"
+	timeout --kill-after=10 "${GUEST_TIMEOUT:-1800}" \
+		qemu-system-x86_64 "${accel_args[@]}" -nodefaults -display none \
+		-m "${GUEST_MEM:-4G}" -smp "${GUEST_SMP:-2}" -no-reboot ${GUEST_QEMU:-} \
+		-kernel "$kernel" -initrd "$out/initramfs.cpio.gz" \
+		-append "console=ttyS0 panic=-1 rdinit=/init ${GUEST_APPEND:-}" \
+		-serial "file:$out/console.log" -serial "file:$out/results.log" \
+		</dev/null >"$out/qemu.log" 2>&1 &
+	qemu=$!
+}
+
+# Whether the guest reached its payload within GUEST_BOOT_LIMIT seconds
+# (300): under TCG a kernel now and then stalls early in its boot, before
+# anything of memalloc runs, and would sit there until GUEST_TIMEOUT.
+reached_payload() {
+	local i
+	for ((i = 0; i < ${GUEST_BOOT_LIMIT:-300}; i++)); do
+		grep -qs 'memalloc-testbed: payload begins' "$out/console.log" && return 0
+		kill -0 "$qemu" 2>/dev/null || return 0
+		sleep 1
+	done
+	return 1
+}
+
 note "booting $(basename "$kernel") with $accel, ${GUEST_MEM:-4G}, limit ${GUEST_TIMEOUT:-1800} s"
 set +e
-timeout --kill-after=10 "${GUEST_TIMEOUT:-1800}" \
-	qemu-system-x86_64 "${accel_args[@]}" -nodefaults -display none \
-	-m "${GUEST_MEM:-4G}" -smp "${GUEST_SMP:-2}" -no-reboot ${GUEST_QEMU:-} \
-	-kernel "$kernel" -initrd "$out/initramfs.cpio.gz" \
-	-append "console=ttyS0 panic=-1 rdinit=/init ${GUEST_APPEND:-}" \
-	-serial "file:$out/console.log" -serial "file:$out/results.log" \
-	</dev/null >"$out/qemu.log" 2>&1
+boot
+if ! reached_payload; then
+	note "the guest's boot stalled before its payload; booting it once more"
+	kill "$qemu" 2>/dev/null
+	wait "$qemu"
+	cp "$out/console.log" "$out/console.stalled.log" 2>/dev/null
+	boot
+fi
+wait "$qemu"
 rc=$?
 set -e
 sed -i 's/\r$//' "$out/console.log" "$out/results.log" 2>/dev/null || true
