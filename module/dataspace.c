@@ -266,15 +266,16 @@ void memalloc_ds_put(struct memalloc_ds *ds)
  * at once: the charge stays in this CPU's stock of the cgroup for the
  * objects. One block of that order goes back to the buddy lists, where
  * the page allocator's watermarks count it, which the per-CPU lists that
- * single pages go back to are not; single pages are the fallback where
- * memory is too fragmented for the block.
+ * single pages go back to are not; single pages, which may reclaim, are
+ * the fallback where no block is free.
  */
 static int memalloc_room_for_objects(void)
 {
 	struct page *pages[1 << MEMALLOC_OBJECT_ROOM_ORDER];
 	int i, n, ret = 0;
 
-	pages[0] = alloc_pages((MEMALLOC_OBJ_GFP & ~__GFP_RETRY_MAYFAIL) | __GFP_NORETRY,
+	/* The block only if it is free now: no compaction on every call. */
+	pages[0] = alloc_pages((MEMALLOC_OBJ_GFP & ~__GFP_RETRY_MAYFAIL) & ~__GFP_RECLAIM,
 			       MEMALLOC_OBJECT_ROOM_ORDER);
 	if (pages[0]) {
 		__free_pages(pages[0], MEMALLOC_OBJECT_ROOM_ORDER);

@@ -266,9 +266,9 @@ static void memalloc_unmap_dma_buf(struct dma_buf_attachment *attach,
  * the memory. Each is synced with the direction it was mapped for, not
  * the caller's: a read-only handle's device mapping is DMA_TO_DEVICE
  * whatever another handle's caller does, and the DMA API wants the
- * direction of the mapping (a bounce buffer is copied by it).
+ * direction of the mapping (a bounce buffer is copied by it). Begin and
+ * end sync the same mappings, one way each.
  */
-/* Sync the handle's kernel mapping and every device mapping, one way. */
 static void memalloc_sync_cpu_access(struct dma_buf *dmabuf, bool for_cpu)
 {
 	struct memalloc_handle *h = dmabuf->priv;
@@ -276,10 +276,12 @@ static void memalloc_sync_cpu_access(struct dma_buf *dmabuf, bool for_cpu)
 	struct memalloc_attachment *a;
 
 	mutex_lock(&ds->attach_lock);
-	if (h->vaddr && for_cpu)
-		invalidate_kernel_vmap_range(h->vaddr, dmabuf->size);
-	else if (h->vaddr)
-		flush_kernel_vmap_range(h->vaddr, dmabuf->size);
+	if (h->vaddr) {
+		if (for_cpu)
+			invalidate_kernel_vmap_range(h->vaddr, dmabuf->size);
+		else
+			flush_kernel_vmap_range(h->vaddr, dmabuf->size);
+	}
 	list_for_each_entry(a, &ds->attach_list, node) {
 		if (!a->sgt)
 			continue;
