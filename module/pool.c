@@ -4,6 +4,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cpuset.h>
 #include <linux/freezer.h>
 #include <linux/gfp.h>
 #include <linux/jiffies.h>
@@ -14,8 +15,9 @@
 #include <linux/moduleparam.h>
 #include <linux/nodemask.h>
 #include <linux/rcupdate.h>
-#include <linux/vmstat.h>
+#include <linux/sched.h>
 #include <linux/sched/mm.h>
+#include <linux/vmstat.h>
 #include <linux/seq_file.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
@@ -61,16 +63,26 @@
  *   bytes in the pool, all cgroups' lists together; each cgroup's list
  *   may hold three quarters of it in 1 MiB chunks and a quarter in 64 KiB
  *   ones. A cgroup refilled when the pool is full evicts other cgroups'
- *   chunks, one chunk's worth a refill, so no cgroup keeps the pool from
- *   the others (nor does a removed one, whose chunks its parent
- *   inherits), and cgroups taking in turn share it by what they take. A
- *   lower pool_size frees chunks down to it at once; 0 turns it off.
+ *   chunks, one chunk's worth a refill, of the size its tasks asked for
+ *   first, so no cgroup keeps the pool from the others (nor does a
+ *   removed one, whose chunks its parent inherits), and cgroups taking in
+ *   turn share it by what they take. A lower pool_size frees chunks down
+ *   to it at once; 0 turns it off.
  * - **Refilled on demand.** A cgroup is queued for the thread when one of
  *   its tasks took a chunk or found none and its list is short; up to
- *   MEMALLOC_POOL_QUEUE cgroups wait, first come first served.
+ *   MEMALLOC_POOL_QUEUE cgroups wait, first come first served, and the
+ *   sizes they asked for are filled first.
+ * - **Placed as the page allocator would.** A chunk comes from one node,
+ *   as does the object that lists it (so a node's reclaim finds the
+ *   node's chunks), only while that node has memory plainly spare; a
+ *   task takes its own node's chunks first. A task with a memory policy
+ *   of its own or a cpuset short of some nodes takes none: its pages come
+ *   from the page allocator, which applies them.
  * - **Given back** by the shrinker under memory pressure, the machine's
- *   or a cgroup's; after the machine's, the thread waits
- *   MEMALLOC_POOL_BACKOFF before it takes more. And when the module goes.
+ *   or a cgroup's; after the machine's (as the shrinker tells it: a call
+ *   for the root cgroup, or one while the node is short of free memory),
+ *   the thread waits MEMALLOC_POOL_BACKOFF before it takes more. And when
+ *   the module goes.
  *
  * An allocation that finds no chunk takes memory from the page allocator
  * as before, and pays only the look at the cgroup's list.
@@ -123,8 +135,14 @@ static bool memalloc_pool_ready;
 
 static DECLARE_WAIT_QUEUE_HEAD(memalloc_pool_wait);
 static DEFINE_SPINLOCK(memalloc_pool_queue_lock);
-/* The cgroups to refill for (NULL: no memory cgroups), a reference each. */
-static struct mem_cgroup *memalloc_pool_queue[MEMALLOC_POOL_QUEUE];
+/*
+ * The cgroups to refill for (NULL: no memory cgroups), a reference each,
+ * and the order indexes their tasks asked for, a bit each.
+ */
+static struct memalloc_pool_request {
+	struct mem_cgroup *memcg;
+	unsigned int orders;
+} memalloc_pool_queue[MEMALLOC_POOL_QUEUE];
 static unsigned int memalloc_pool_queued;	/* under the queue lock */
 static unsigned long memalloc_pool_shrunk_at;	/* jiffies */
 
@@ -216,11 +234,13 @@ static enum lru_status memalloc_pool_isolate_other(struct list_head *item,
 
 /*
  * Free at least @want pages of chunks of every cgroup but @spare's (all
- * with MEMALLOC_POOL_ANY), the larger chunks first.
+ * with MEMALLOC_POOL_ANY), chunks of order index @first first, then the
+ * others.
  * Context: process context; sleeps.
  * Return: the pages freed.
  */
-static unsigned long memalloc_pool_evict(const void *spare, unsigned long want)
+static unsigned long memalloc_pool_evict(const void *spare, unsigned long want,
+					 unsigned int first)
 {
 	struct memalloc_pool_eviction ev = {
 		.dispose = LIST_HEAD_INIT(ev.dispose),
@@ -228,10 +248,11 @@ static unsigned long memalloc_pool_evict(const void *spare, unsigned long want)
 		.want = want,
 	};
 	unsigned long freed = 0;
-	unsigned int i;
+	unsigned int i, k;
 	int nid;
 
-	for (i = 0; i < MEMALLOC_POOL_NR_ORDERS; i++) {
+	for (k = 0; k < MEMALLOC_POOL_NR_ORDERS; k++) {
+		i = (first + k) % MEMALLOC_POOL_NR_ORDERS;
 		for_each_node(nid) {
 			ev.walk = ULONG_MAX;
 			list_lru_walk_node(&memalloc_pool_lru[i], nid,
@@ -265,7 +286,7 @@ static int memalloc_pool_set_size(const char *val, const struct kernel_param *kp
 	pages = atomic_long_read(&memalloc_pool_pages);
 	if (READ_ONCE(memalloc_pool_ready) && pages > bytes >> PAGE_SHIFT)
 		atomic64_add(memalloc_pool_evict(MEMALLOC_POOL_ANY,
-						 pages - (bytes >> PAGE_SHIFT)) >> 4,
+						 pages - (bytes >> PAGE_SHIFT), 0) >> 4,
 			     &memalloc_pool_evicted);
 	return 0;
 }
@@ -312,18 +333,25 @@ static bool memalloc_pool_short(unsigned int i, struct mem_cgroup *memcg)
 	return (memalloc_pool_count_of(i, memcg) + 1) << memalloc_pool_orders[i] <= share;
 }
 
-/* Queue @memcg for a refill, taking over the caller's reference. */
-static void memalloc_pool_want(struct mem_cgroup *memcg)
+/*
+ * Queue @memcg for a refill of the order indexes @orders (a bit each),
+ * taking over the caller's reference.
+ */
+static void memalloc_pool_want(struct mem_cgroup *memcg, unsigned int orders)
 {
 	bool queued = false;
 	unsigned int i;
 
 	spin_lock(&memalloc_pool_queue_lock);
 	for (i = 0; i < memalloc_pool_queued; i++)
-		if (memalloc_pool_queue[i] == memcg)
+		if (memalloc_pool_queue[i].memcg == memcg)
 			break;
-	if (i == memalloc_pool_queued && i < MEMALLOC_POOL_QUEUE) {
-		memalloc_pool_queue[memalloc_pool_queued++] = memcg;
+	if (i < memalloc_pool_queued) {
+		memalloc_pool_queue[i].orders |= orders;
+	} else if (i < MEMALLOC_POOL_QUEUE) {
+		memalloc_pool_queue[i].memcg = memcg;
+		memalloc_pool_queue[i].orders = orders;
+		memalloc_pool_queued++;
 		queued = true;
 	}
 	spin_unlock(&memalloc_pool_queue_lock);
@@ -333,13 +361,28 @@ static void memalloc_pool_want(struct mem_cgroup *memcg)
 		mem_cgroup_put(memcg);
 }
 
+/*
+ * Whether the calling task lets the page allocator place its memory
+ * anywhere: no memory policy of its own (set_mempolicy()), and a cpuset
+ * with every node of memory. The pool's chunks may be on any node.
+ */
+static bool memalloc_pool_may_place(void)
+{
+#ifdef CONFIG_NUMA
+	if (current->mempolicy)
+		return false;
+#endif
+	return nodes_subset(node_states[N_MEMORY], cpuset_current_mems_allowed);
+}
+
 /**
  * memalloc_pool_take() - a zeroed chunk for the caller, if the pool has one
  * @order: the chunk's order
  *
  * The chunk is charged to the calling task's memory cgroup already (see
  * "DOC: the pool"); it is not split. The cgroup is queued for a refill if
- * its list is short.
+ * its list is short. A task with a memory policy or a cpuset that keeps
+ * its memory to some nodes gets none: the page allocator places its pages.
  *
  * Context: process context.
  * Return: the chunk, zero, or NULL.
@@ -353,7 +396,8 @@ struct page *memalloc_pool_take(unsigned int order)
 	unsigned long walk;
 	LIST_HEAD(taken);
 
-	if (i < 0 || !READ_ONCE(memalloc_pool_ready) || !READ_ONCE(pool_size))
+	if (i < 0 || !READ_ONCE(memalloc_pool_ready) || !READ_ONCE(pool_size) ||
+	    !memalloc_pool_may_place())
 		return NULL;
 	memcg = memalloc_pool_memcg();
 	/* This CPU's node first. */
@@ -376,7 +420,7 @@ struct page *memalloc_pool_take(unsigned int order)
 		atomic64_inc(&memalloc_pool_misses);
 	}
 	if (memalloc_pool_short(i, memcg))
-		memalloc_pool_want(memcg);
+		memalloc_pool_want(memcg, BIT(i));
 	else
 		mem_cgroup_put(memcg);
 	return page;
@@ -399,36 +443,36 @@ static bool memalloc_pool_room(struct mem_cgroup *memcg, unsigned long pages)
 }
 
 /*
- * Whether the zones these chunks can come from (not ZONE_MOVABLE, not
- * CMA pageblocks) keep twice their high watermarks free besides @chunk:
- * kswapd is not woken for the pool, so it takes only what is plainly spare.
+ * Whether the zones of node @nid these chunks can come from (not
+ * ZONE_MOVABLE, not CMA pageblocks) keep twice their high watermarks free
+ * besides @chunk pages: kswapd is not woken for the pool, so it takes only
+ * what is plainly spare.
  */
-static bool memalloc_pool_free_enough(unsigned long chunk)
+static bool memalloc_pool_free_enough(int nid, unsigned long chunk)
 {
-	unsigned long free = 0, high = 0;
+	long free = 0, high = 0;
 	struct zone *zone;
-	int nid, zi;
+	int zi;
 
-	for_each_online_node(nid) {
-		for (zi = 0; zi <= ZONE_NORMAL; zi++) {
-			zone = &NODE_DATA(nid)->node_zones[zi];
-			if (!populated_zone(zone))
-				continue;
-			free += zone_page_state(zone, NR_FREE_PAGES) -
-				zone_page_state(zone, NR_FREE_CMA_PAGES);
-			high += high_wmark_pages(zone);
-		}
+	for (zi = 0; zi <= ZONE_NORMAL; zi++) {
+		zone = &NODE_DATA(nid)->node_zones[zi];
+		if (!populated_zone(zone))
+			continue;
+		/* Per-CPU drift can make the difference negative for a while. */
+		free += max(0L, (long)zone_page_state(zone, NR_FREE_PAGES) -
+				(long)zone_page_state(zone, NR_FREE_CMA_PAGES));
+		high += high_wmark_pages(zone);
 	}
-	return free > 2 * high + chunk;
+	return free > 2 * high + (long)chunk;
 }
 
 /*
  * Whether the thread may take another chunk of order index @i for
  * @memcg: its list is short, no shrink came within the back-off (else
- * *@backed_off), the zones have memory plainly spare, the cgroups have
- * room, and the pool stays within pool_size, other cgroups' chunks
- * evicted if need be, once a fill (*@evicted). Only this thread adds
- * chunks: the bound holds.
+ * *@backed_off), the cgroups have room, and the pool stays within
+ * pool_size, other cgroups' chunks evicted if need be (of the same order
+ * first), once a fill (*@evicted). Only this thread adds chunks: the
+ * bound holds. memalloc_pool_add() looks at the node's free memory.
  */
 static bool memalloc_pool_may_add(unsigned int i, struct mem_cgroup *memcg,
 				  bool *evicted, bool *backed_off)
@@ -443,8 +487,6 @@ static bool memalloc_pool_may_add(unsigned int i, struct mem_cgroup *memcg,
 		*backed_off = true;
 		return false;
 	}
-	if (!memalloc_pool_free_enough(chunk))
-		return false;
 	if (!memalloc_pool_room(memcg, chunk + size))
 		return false;
 	pages = atomic_long_read(&memalloc_pool_pages);
@@ -457,25 +499,33 @@ static bool memalloc_pool_may_add(unsigned int i, struct mem_cgroup *memcg,
 		if (*evicted)
 			return false;
 		*evicted = true;
-		pages = memalloc_pool_evict(memcg, pages + chunk - size);
+		pages = memalloc_pool_evict(memcg, pages + chunk - size, i);
 		atomic64_add(pages >> 4, &memalloc_pool_evicted);
 	}
 	return atomic_long_read(&memalloc_pool_pages) + chunk <= size;
 }
 
-/* One more chunk of order index @i, for the active memory cgroup @memcg. */
+/*
+ * One more chunk of order index @i, for the active memory cgroup @memcg,
+ * from the node of its tracking object: list_lru_add() files an item
+ * under the node its object is on, and the shrinker of a node must find
+ * that node's chunks there.
+ */
 static bool memalloc_pool_add(unsigned int i, struct mem_cgroup *memcg)
 {
 	unsigned int order = memalloc_pool_orders[i];
 	unsigned long size, pages;
 	struct memalloc_pool_chunk *chunk;
-	struct page *page;
+	struct page *page = NULL;
+	int nid;
 
 	chunk = kmem_cache_alloc_lru(memalloc_pool_cache, &memalloc_pool_lru[i],
 				     (GFP_KERNEL_ACCOUNT | __GFP_NOWARN) & ~__GFP_RECLAIM);
 	if (!chunk)
 		return false;
-	page = alloc_pages(MEMALLOC_POOL_GFP, order);
+	nid = page_to_nid(virt_to_page(chunk));
+	if (memalloc_pool_free_enough(nid, 1UL << order))
+		page = alloc_pages_node(nid, MEMALLOC_POOL_GFP | __GFP_THISNODE, order);
 	if (!page) {
 		kmem_cache_free(memalloc_pool_cache, chunk);
 		return false;
@@ -496,24 +546,32 @@ static bool memalloc_pool_add(unsigned int i, struct mem_cgroup *memcg)
 	size = READ_ONCE(pool_size) >> PAGE_SHIFT;
 	pages = atomic_long_read(&memalloc_pool_pages);
 	if (pages > size) {
-		pages = memalloc_pool_evict(MEMALLOC_POOL_ANY, pages - size);
+		pages = memalloc_pool_evict(MEMALLOC_POOL_ANY, pages - size, 0);
 		atomic64_add(pages >> 4, &memalloc_pool_evicted);
 		return false;
 	}
 	return true;
 }
 
-/* Fill @memcg's lists. Return: whether a shrink's back-off cut it short. */
-static bool memalloc_pool_fill(struct mem_cgroup *memcg)
+/*
+ * Fill @memcg's lists, those of the order indexes in @orders first: they
+ * may evict. Return: whether a shrink's back-off cut it short.
+ */
+static bool memalloc_pool_fill(struct mem_cgroup *memcg, unsigned int orders)
 {
-	bool evicted = false, backed_off = false;
+	bool evicted = false, backed_off = false, second;
 	struct mem_cgroup *old;
-	unsigned int i;
+	unsigned int i, k;
 
 	if (memcg && !mem_cgroup_online(memcg))
 		return false;
 	old = set_active_memcg(memcg);
-	for (i = 0; i < MEMALLOC_POOL_NR_ORDERS; i++) {
+	/* The orders asked for in the first round, the others in the second. */
+	for (k = 0; k < 2 * MEMALLOC_POOL_NR_ORDERS; k++) {
+		i = k % MEMALLOC_POOL_NR_ORDERS;
+		second = k >= MEMALLOC_POOL_NR_ORDERS;
+		if (!!(orders & BIT(i)) == second)
+			continue;
 		while (!kthread_should_stop() &&
 		       memalloc_pool_may_add(i, memcg, &evicted, &backed_off) &&
 		       memalloc_pool_add(i, memcg)) {
@@ -536,7 +594,7 @@ static int memalloc_pool_fn(void *unused)
 		.size = sizeof(attr),
 		.sched_policy = SCHED_IDLE,
 	};
-	struct mem_cgroup *memcg;
+	struct memalloc_pool_request req;
 	long left;
 	bool got;
 
@@ -548,14 +606,15 @@ static int memalloc_pool_fn(void *unused)
 		left = (long)(READ_ONCE(memalloc_pool_shrunk_at) +
 			      MEMALLOC_POOL_BACKOFF - jiffies);
 		if (left > 0) {
-			schedule_timeout_idle(left);
+			wait_event_freezable_timeout(memalloc_pool_wait,
+						     kthread_should_stop(), left);
 			continue;
 		}
 		/* First come, first served. */
 		spin_lock(&memalloc_pool_queue_lock);
 		got = memalloc_pool_queued;
 		if (got) {
-			memcg = memalloc_pool_queue[0];
+			req = memalloc_pool_queue[0];
 			memmove(memalloc_pool_queue, memalloc_pool_queue + 1,
 				--memalloc_pool_queued * sizeof(*memalloc_pool_queue));
 		}
@@ -563,10 +622,10 @@ static int memalloc_pool_fn(void *unused)
 		if (!got)
 			continue;
 		/* A fill the back-off cut short goes on after it. */
-		if (memalloc_pool_fill(memcg))
-			memalloc_pool_want(memcg);
+		if (memalloc_pool_fill(req.memcg, req.orders))
+			memalloc_pool_want(req.memcg, req.orders);
 		else
-			mem_cgroup_put(memcg);
+			mem_cgroup_put(req.memcg);
 	}
 	return 0;
 }
@@ -596,9 +655,13 @@ static unsigned long memalloc_pool_scan(struct shrinker *s, struct shrink_contro
 	/*
 	 * The machine's reclaim holds every refill back for a while; a
 	 * cgroup's own holds back no one else's (its room check keeps the
-	 * pool from refilling into its pressure).
+	 * pool from refilling into its pressure). The shrinker is not told
+	 * which one calls it: the machine's is a call for the root cgroup
+	 * (and any without cgroups), or one where the node is short of
+	 * free memory.
 	 */
-	if (!sc->memcg || !parent_mem_cgroup(sc->memcg))
+	if (!sc->memcg || !parent_mem_cgroup(sc->memcg) ||
+	    !memalloc_pool_free_enough(sc->nid, 0))
 		WRITE_ONCE(memalloc_pool_shrunk_at, jiffies);
 	for (i = MEMALLOC_POOL_NR_ORDERS - 1; i >= 0 && freed < sc->nr_to_scan; i--) {
 		walk = DIV_ROUND_UP(sc->nr_to_scan - freed,
@@ -696,13 +759,13 @@ void memalloc_pool_exit(void)
 	if (memalloc_pool_thread)
 		kthread_stop(memalloc_pool_thread);
 	while (memalloc_pool_queued)
-		mem_cgroup_put(memalloc_pool_queue[--memalloc_pool_queued]);
+		mem_cgroup_put(memalloc_pool_queue[--memalloc_pool_queued].memcg);
 	/* No pool_size write looks at the lists from here on. */
 	kernel_param_lock(THIS_MODULE);
 	WRITE_ONCE(memalloc_pool_ready, false);
 	kernel_param_unlock(THIS_MODULE);
 	memalloc_shrinker_free(memalloc_pool_shrinker);
-	memalloc_pool_evict(MEMALLOC_POOL_ANY, ULONG_MAX);
+	memalloc_pool_evict(MEMALLOC_POOL_ANY, ULONG_MAX, 0);
 	for (i = 0; i < MEMALLOC_POOL_NR_ORDERS; i++)
 		list_lru_destroy(&memalloc_pool_lru[i]);
 	kmem_cache_destroy(memalloc_pool_cache);
