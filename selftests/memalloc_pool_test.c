@@ -4,9 +4,12 @@
  * It fills while a CPU is idle and hands out 1 MiB and 64 KiB chunks that
  * read as zero; pool_size bounds and empties it; each memory cgroup pays
  * for its own chunks and gets only those; the shrinker gives them back.
+ * A cgroup taking one size gets chunks of that size; two cgroups stay
+ * within pool_size together; a task with its own memory policy gets none.
  * And the guarantee the pool must keep: several processes filling,
  * freeing and reallocating every kind never read a byte that is not zero
- * (the debug kernels run it with init_on_free off and on).
+ * (the debug kernels run it with init_on_alloc and init_on_free off, so
+ * that only the pool's own zeroing keeps it, and with init_on_free on).
  *
  * Needs root and debugfs; the cgroup tests a cgroup2 memory controller.
  */
@@ -17,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <pthread.h>
 #include <sched.h>
@@ -24,6 +28,7 @@
 #include <unistd.h>
 
 #include <linux/memalloc.h>
+#include <linux/mempolicy.h>
 
 #include "kselftest_harness.h"
 #include "util.h"
@@ -226,17 +231,25 @@ TEST_F(pool, fills_when_idle_and_hands_out_zero)
 /* 0 empties the pool at once and turns it off; allocations go on, from the page allocator. */
 TEST_F(pool, size_zero_empties_it)
 {
-	struct pool_stats a, b;
+	struct pool_stats a, b, q;
+	long r0, r1;
 	int fd, i;
 
 	NEED_POOL();
 	ASSERT_EQ(0, poke(self->dev, MEMALLOC_PINNED, MIB));
 	ASSERT_EQ(0, pool_until(HAS_1M, 0, 30, &a));
-	ASSERT_EQ(0, pool_quiet(&a));
+	ASSERT_EQ(0, pool_quiet(&q));
+	/* The counters folded first: exactly the pool's pages leave KReclaimable. */
+	ASSERT_EQ(0, write_file("/proc/sys/vm/stat_refresh", "1"));
+	r0 = vmstat("nr_kernel_misc_reclaimable");
 	ASSERT_EQ(0, write_file(PARAM, "0"));
 	ASSERT_EQ(0, pool_read(&a));
 	EXPECT_EQ(0, a.bytes);
 	EXPECT_EQ(0, a.mib + a.kib64);
+	ASSERT_EQ(0, write_file("/proc/sys/vm/stat_refresh", "1"));
+	r1 = vmstat("nr_kernel_misc_reclaimable");
+	EXPECT_EQ(q.bytes / 4096, r0 - r1) TH_LOG("pool %ld bytes, counter %ld -> %ld",
+						 q.bytes, r0, r1);
 	fd = ds_alloc(self->dev, MIB, MEMALLOC_PINNED, 0, O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(0, zero_then_dirty(fd, MIB, 1));
@@ -345,10 +358,12 @@ static void cg_remove(const char *path)
 }
 
 /*
- * In a child moved into @cg: allocate 1 MiB PINNED @n times, a pause
- * between, and exit with the pool's hits they took (or 255 on error).
+ * In a child moved into @cg: allocate @len bytes of kind @flags @n times,
+ * a pause between, and exit with the first that was a hit of the pool's
+ * (100 + its index; 0: none; 255: an error).
  */
-static int in_cgroup(const char *cg, int dev, int n, int pause_ms)
+static int in_cgroup_of(const char *cg, int dev, int n, int pause_ms,
+			uint32_t flags, size_t len)
 {
 	struct pool_stats a, b;
 	char procs[300], pid[16];
@@ -365,7 +380,7 @@ static int in_cgroup(const char *cg, int dev, int n, int pause_ms)
 		for (i = 0; i < n; i++) {
 			if (pool_read(&a))
 				_exit(255);
-			fd = ds_alloc(dev, MIB, MEMALLOC_PINNED, 0, O_CLOEXEC);
+			fd = ds_alloc(dev, len, flags, 0, O_CLOEXEC);
 			if (fd < 0 || pool_read(&b))
 				_exit(255);
 			close(fd);
@@ -378,6 +393,12 @@ static int in_cgroup(const char *cg, int dev, int n, int pause_ms)
 	if (waitpid(child, &status, 0) != child || !WIFEXITED(status))
 		return -1;
 	return WEXITSTATUS(status);
+}
+
+/* in_cgroup_of() with 1 MiB PINNED dataspaces. */
+static int in_cgroup(const char *cg, int dev, int n, int pause_ms)
+{
+	return in_cgroup_of(cg, dev, n, pause_ms, MEMALLOC_PINNED, MIB);
 }
 
 /*
@@ -434,6 +455,108 @@ TEST_F(pool, each_cgroup_pays_for_its_own)
 	cg_remove(c);
 }
 
+/*
+ * A cgroup that takes only 64 KiB chunks, while another's fill the pool,
+ * evicts one 64 KiB chunk a refill and gets its own soon: not 1 MiB ones
+ * it never takes.
+ */
+TEST_F(pool, a_cgroup_gets_the_size_it_takes)
+{
+	char a[128], b[128];
+	struct pool_stats s, t;
+	int ret;
+
+	NEED_POOL();
+	if (cg_make(a, sizeof(a), "memalloc-pool-a"))
+		SKIP(return, "no cgroup2 memory controller");
+	ASSERT_EQ(0, cg_make(b, sizeof(b), "memalloc-pool-b"));
+	/* a's chunks fill all of it: three 1 MiB and sixteen 64 KiB. */
+	ASSERT_EQ(0, write_file(PARAM, "4M"));
+	ret = in_cgroup_of(a, self->dev, 1, 0, MEMALLOC_PINNED, 64 * KIB);
+	EXPECT_TRUE(ret == 0 || ret == 100) TH_LOG("a: %d", ret);
+	ASSERT_EQ(0, pool_until(AT_LEAST, 4 * MIB, 30, &s)) TH_LOG("pool %ld", s.bytes);
+	ASSERT_EQ(0, pool_quiet(&t));
+	ret = in_cgroup_of(b, self->dev, 10, 300, MEMALLOC_CONTINUOUS, 64 * KIB);
+	ASSERT_EQ(0, pool_quiet(&s));
+	EXPECT_LE(101, ret);
+	EXPECT_GE(103, ret) TH_LOG("b's first hit: %d (100 + its allocation)", ret);
+	/* In 64 KiB units: one a refill, not sixteen. */
+	EXPECT_LT(t.evicted, s.evicted);
+	EXPECT_GE(t.evicted + 10, s.evicted) TH_LOG("evicted %ld -> %ld", t.evicted,
+						    s.evicted);
+	EXPECT_GE(4 * MIB, (unsigned long)s.bytes);
+	cg_remove(a);
+	cg_remove(b);
+}
+
+/*
+ * Two cgroups whose shares together exceed pool_size take in turn: the
+ * pool never holds more than pool_size, as anyone looking sees.
+ */
+TEST_F(pool, two_cgroups_stay_within_the_size)
+{
+	char a[128], b[128];
+	const char *cg[2] = { a, b };
+	struct pool_stats s;
+	long most = 0;
+	int i, k;
+
+	NEED_POOL();
+	if (cg_make(a, sizeof(a), "memalloc-pool-a"))
+		SKIP(return, "no cgroup2 memory controller");
+	ASSERT_EQ(0, cg_make(b, sizeof(b), "memalloc-pool-b"));
+	/* Each cgroup's shares: one 1 MiB chunk and eight of 64 KiB, 1.5 MiB. */
+	ASSERT_EQ(0, write_file(PARAM, "2M"));
+	for (i = 0; i < 8; i++) {
+		k = in_cgroup_of(cg[i % 2], self->dev, 1, 0, MEMALLOC_PINNED,
+				 (i / 2) % 2 ? MIB : 64 * KIB);
+		EXPECT_TRUE(k == 0 || k == 100) TH_LOG("round %d: %d", i, k);
+		for (k = 0; k < 30; k++) {
+			ASSERT_EQ(0, pool_read(&s));
+			ASSERT_GE(2 * MIB, (unsigned long)s.bytes) TH_LOG("round %d", i);
+			if (s.bytes > most)
+				most = s.bytes;
+			usleep(20 * 1000);
+		}
+	}
+	/* Both asked for more than fits: the bound is what held it. */
+	EXPECT_LE(3 * MIB / 2, (unsigned long)most);
+	cg_remove(a);
+	cg_remove(b);
+}
+
+/*
+ * A task with a memory policy of its own gets no chunk, which may be on
+ * any node: the page allocator places its pages. With the default policy
+ * again it takes one.
+ */
+TEST_F(pool, a_task_with_a_memory_policy_gets_none)
+{
+	unsigned long node0 = 1;
+	struct pool_stats a, b;
+	int fd;
+
+	NEED_POOL();
+	ASSERT_EQ(0, poke(self->dev, MEMALLOC_PINNED, MIB));
+	ASSERT_EQ(0, pool_until(HAS_1M, 0, 30, &a));
+	ASSERT_EQ(0, pool_quiet(&a));
+	if (syscall(SYS_set_mempolicy, MPOL_PREFERRED, &node0, 8 * sizeof(node0)))
+		SKIP(return, "no memory policies here: %s", strerror(errno));
+	fd = ds_alloc(self->dev, MIB, MEMALLOC_PINNED, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, zero_then_dirty(fd, MIB, 7));
+	close(fd);
+	ASSERT_EQ(0, pool_read(&b));
+	EXPECT_EQ(a.hits, b.hits);
+	EXPECT_NE(0, b.mib);
+	ASSERT_EQ(0, syscall(SYS_set_mempolicy, MPOL_DEFAULT, NULL, 0));
+	fd = ds_alloc(self->dev, MIB, MEMALLOC_PINNED, 0, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	close(fd);
+	ASSERT_EQ(0, pool_read(&b));
+	EXPECT_EQ(a.hits + 1, b.hits);
+}
+
 /* The kinds the stress test cycles through, and their sizes. */
 static const struct {
 	uint32_t flags;
@@ -488,8 +611,9 @@ TEST_F_TIMEOUT(pool, never_hands_out_a_nonzero_byte, 600)
 	if (secs > 30)
 		secs = 30;
 	read_str("/proc/cmdline", cmdline, sizeof(cmdline));
-	TH_LOG("init_on_free %s, %ld s", strstr(cmdline, "init_on_free=1") ? "on" : "off",
-	       secs);
+	TH_LOG("init_on_alloc %s, init_on_free %s, %ld s",
+	       strstr(cmdline, "init_on_alloc=0") ? "off" : "as configured",
+	       strstr(cmdline, "init_on_free=1") ? "on" : "off", secs);
 	ASSERT_EQ(0, pool_read(&a));
 	for (i = 0; i < STRESS_PROCS; i++) {
 		pids[i] = fork();
