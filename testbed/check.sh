@@ -379,9 +379,11 @@ run_target() { # TARGET
 	case $1 in
 	stock) stock_kernel stock "$STOCK_RELEASE" ;;
 	stock-6.12) stock_kernel stock-6.12 "$STOCK612_RELEASE" ;;
-	debug) debug_kernel debug 6.1 ;;
-	# The pool's zero guarantee is proven with init_on_free off (6.1)
-	# and on (6.12): freed pages are then zeroed at once.
+	# The pool's zero guarantee is proven with init_on_alloc and
+	# init_on_free off (6.1), where the page allocator zeroes nothing of
+	# itself and freed pages keep what was written, and with init_on_free
+	# on (6.12), where freed pages are zeroed at once.
+	debug) debug_kernel debug 6.1 "init_on_alloc=0 init_on_free=0" ;;
 	debug-6.12) debug_kernel debug-6.12 6.12 init_on_free=1 ;;
 	install-debian12) install_system install-debian12 bookworm ;;
 	install-debian13) install_system install-debian13 trixie ;;
