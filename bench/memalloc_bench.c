@@ -351,27 +351,8 @@ static void pool_warm(void)
 }
 
 /*
- * Empty, with pool_size as it was: lowering pool_size empties the pool,
- * raising it back fills nothing until an allocation asks. From warm, so
- * that no refill already queued fills it again behind our back.
- */
-static void pool_drain(void)
-{
-	if (!pool_default)
-		return;
-	pool_warm();
-	pool_set(0);
-	if (!pool_wait(0, false, POOL_WAIT))
-		pool_timeouts++;
-	usleep(2000);	/* the thread back asleep, past its queue */
-	pool_set(pool_default);
-	if (!pool_wait(0, false, 0))
-		pool_timeouts++;
-}
-
-/*
- * pool_size 0. From warm too: a refill still under way could otherwise
- * add a chunk after the pool was seen empty.
+ * pool_size 0. From warm, so that no refill already queued, nor one still
+ * under way, adds a chunk after the pool was seen empty.
  */
 static void pool_off(void)
 {
@@ -380,6 +361,21 @@ static void pool_off(void)
 	pool_warm();
 	pool_set(0);
 	if (!pool_wait(0, false, POOL_WAIT))
+		pool_timeouts++;
+}
+
+/*
+ * Empty, with pool_size as it was: lowering pool_size empties the pool,
+ * raising it back fills nothing until an allocation asks.
+ */
+static void pool_drain(void)
+{
+	if (!pool_default)
+		return;
+	pool_off();
+	usleep(2000);	/* the thread back asleep, past its queue */
+	pool_set(pool_default);
+	if (!pool_wait(0, false, 0))
 		pool_timeouts++;
 }
 
