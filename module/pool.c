@@ -303,6 +303,7 @@ MODULE_PARM_DESC(pool_size,
 /* The calling task's memory cgroup, which __GFP_ACCOUNT charges, held. */
 static struct mem_cgroup *memalloc_pool_memcg(void)
 {
+#ifdef CONFIG_MEMCG
 	struct mem_cgroup *memcg;
 
 	rcu_read_lock();
@@ -311,6 +312,9 @@ static struct mem_cgroup *memalloc_pool_memcg(void)
 	} while (memcg && !css_tryget(&memcg->css));
 	rcu_read_unlock();
 	return memcg;
+#else
+	return NULL;
+#endif
 }
 
 /* The chunks of order index @i on @memcg's lists, on every node. */
@@ -364,7 +368,8 @@ static void memalloc_pool_want(struct mem_cgroup *memcg, unsigned int orders)
 /*
  * Whether the calling task lets the page allocator place its memory
  * anywhere: no memory policy of its own (set_mempolicy()), and a cpuset
- * with every node of memory. The pool's chunks may be on any node.
+ * with every node that has memory below ZONE_MOVABLE, where the pool's
+ * chunks may be.
  */
 static bool memalloc_pool_may_place(void)
 {
@@ -372,7 +377,7 @@ static bool memalloc_pool_may_place(void)
 	if (current->mempolicy)
 		return false;
 #endif
-	return nodes_subset(node_states[N_MEMORY], cpuset_current_mems_allowed);
+	return nodes_subset(node_states[N_NORMAL_MEMORY], cpuset_current_mems_allowed);
 }
 
 /**
@@ -472,7 +477,8 @@ static bool memalloc_pool_free_enough(int nid, unsigned long chunk)
  * *@backed_off), the cgroups have room, and the pool stays within
  * pool_size, other cgroups' chunks evicted if need be (of the same order
  * first), once a fill (*@evicted). Only this thread adds chunks: the
- * bound holds. memalloc_pool_add() looks at the node's free memory.
+ * bound holds. memalloc_pool_add() looks again at the free memory of
+ * the node the chunk is taken from.
  */
 static bool memalloc_pool_may_add(unsigned int i, struct mem_cgroup *memcg,
 				  bool *evicted, bool *backed_off)
@@ -488,6 +494,9 @@ static bool memalloc_pool_may_add(unsigned int i, struct mem_cgroup *memcg,
 		return false;
 	}
 	if (!memalloc_pool_room(memcg, chunk + size))
+		return false;
+	/* No eviction for a chunk this node has no spare memory for. */
+	if (!memalloc_pool_free_enough(numa_node_id(), chunk))
 		return false;
 	pages = atomic_long_read(&memalloc_pool_pages);
 	if (pages + chunk > size) {
@@ -554,8 +563,8 @@ static bool memalloc_pool_add(unsigned int i, struct mem_cgroup *memcg)
 }
 
 /*
- * Fill @memcg's lists, those of the order indexes in @orders first: they
- * may evict. Return: whether a shrink's back-off cut it short.
+ * Fill @memcg's lists, those of the order indexes in @orders first: only
+ * they may evict. Return: whether a shrink's back-off cut it short.
  */
 static bool memalloc_pool_fill(struct mem_cgroup *memcg, unsigned int orders)
 {
@@ -572,6 +581,8 @@ static bool memalloc_pool_fill(struct mem_cgroup *memcg, unsigned int orders)
 		second = k >= MEMALLOC_POOL_NR_ORDERS;
 		if (!!(orders & BIT(i)) == second)
 			continue;
+		if (second)
+			evicted = true;
 		while (!kthread_should_stop() &&
 		       memalloc_pool_may_add(i, memcg, &evicted, &backed_off) &&
 		       memalloc_pool_add(i, memcg)) {
