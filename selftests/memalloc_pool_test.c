@@ -485,6 +485,20 @@ TEST_F(pool, a_cgroup_gets_the_size_it_takes)
 	EXPECT_GE(t.evicted + 10, s.evicted) TH_LOG("evicted %ld -> %ld", t.evicted,
 						    s.evicted);
 	EXPECT_GE(4 * MIB, (unsigned long)s.bytes);
+	/*
+	 * Room for b's 64 KiB share, not for one more 1 MiB chunk: b fills
+	 * its 64 KiB chunks into it and evicts none of a's 1 MiB ones for a
+	 * size its tasks never took.
+	 */
+	ASSERT_EQ(0, write_file(PARAM, "3M"));
+	ASSERT_EQ(0, write_file(PARAM, "4M"));
+	ASSERT_EQ(0, pool_read(&t));
+	ret = in_cgroup_of(b, self->dev, 1, 0, MEMALLOC_CONTINUOUS, 64 * KIB);
+	EXPECT_TRUE(ret == 0 || ret == 100) TH_LOG("b: %d", ret);
+	ASSERT_EQ(0, pool_quiet(&s));
+	EXPECT_LT(t.bytes, s.bytes);
+	EXPECT_EQ(t.evicted, s.evicted);
+	EXPECT_EQ(t.mib, s.mib);
 	cg_remove(a);
 	cg_remove(b);
 }
@@ -606,6 +620,7 @@ TEST_F_TIMEOUT(pool, never_hands_out_a_nonzero_byte, 600)
 	pid_t pids[STRESS_PROCS];
 	int i, status, bad = 0, stop = 0;
 	pthread_t chaos;
+	char *dirt;
 
 	NEED_POOL();
 	if (secs > 30)
@@ -614,6 +629,11 @@ TEST_F_TIMEOUT(pool, never_hands_out_a_nonzero_byte, 600)
 	TH_LOG("init_on_alloc %s, init_on_free %s, %ld s",
 	       strstr(cmdline, "init_on_alloc=0") ? "off" : "as configured",
 	       strstr(cmdline, "init_on_free=1") ? "on" : "off", secs);
+	/* Free memory that is not zero, for a chunk not zeroed to be found out. */
+	dirt = mmap(NULL, 64 * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, dirt);
+	memset(dirt, 0xa5, 64 * MIB);
+	munmap(dirt, 64 * MIB);
 	ASSERT_EQ(0, pool_read(&a));
 	for (i = 0; i < STRESS_PROCS; i++) {
 		pids[i] = fork();
