@@ -262,4 +262,7 @@ TEST_F_TIMEOUT(killed, memory_back_after_sigkill, 240)
 	EXPECT_GT(64 * 1024, before - after);
 }
 
+/* It counts free memory or a cgroup's: no pool refilling beside it. */
+POOL_OFF_WHILE_RUNNING()
+
 TEST_HARNESS_MAIN

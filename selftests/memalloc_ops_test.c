@@ -526,4 +526,7 @@ TEST_F_TIMEOUT(caching, mappings_carry_the_attribute, 300)
 	}
 }
 
+/* It counts free memory or a cgroup's: no pool refilling beside it. */
+POOL_OFF_WHILE_RUNNING()
+
 TEST_HARNESS_MAIN

@@ -640,4 +640,7 @@ TEST_F(review, allocate_through_a_read_only_handle_populates)
 	close(fd);
 }
 
+/* It counts free memory or a cgroup's: no pool refilling beside it. */
+POOL_OFF_WHILE_RUNNING()
+
 TEST_HARNESS_MAIN

@@ -325,4 +325,7 @@ TEST_F_TIMEOUT(stress, revocation_races_everything, 600)
 	close(r.dev);
 }
 
+/* It counts free memory or a cgroup's: no pool refilling beside it. */
+POOL_OFF_WHILE_RUNNING()
+
 TEST_HARNESS_MAIN
