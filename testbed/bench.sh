@@ -17,6 +17,7 @@
 #     and RESULTS.md) unless BENCH_RESULTS and BENCH_MD say where.
 #   BENCH_RESULTS, BENCH_MD: where the results and RESULTS.md go.
 #   BENCH_TIMEOUT: a guest's time limit in seconds (7200).
+#   BENCH_MODULE_ARGS: parameters for insmod, e.g. "pool_size=0".
 set -eo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -42,7 +43,7 @@ bench_kernel() {
 	ko=$(build_module "$kdir" "$b/src")
 	cp "$ko" "$TOP/bench/memalloc_bench" "$b/payload/"
 	cat >"$b/payload/run" <<RUN
-insmod /opt/memalloc/memalloc.ko || echo "@@ insmod failed"
+insmod /opt/memalloc/memalloc.ko ${BENCH_MODULE_ARGS:-} || echo "@@ insmod failed"
 # The pool's statistics are in debugfs.
 [ -e /sys/kernel/debug/memalloc ] || mount -t debugfs none /sys/kernel/debug
 # 2 MiB hugetlb pages for the peers (1 GiB ones come from the command line).
