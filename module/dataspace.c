@@ -274,9 +274,14 @@ static int memalloc_room_for_objects(void)
 	struct page *pages[1 << MEMALLOC_OBJECT_ROOM_ORDER];
 	int i, n, ret = 0;
 
-	/* The block only if it is free now: no compaction on every call. */
-	pages[0] = alloc_pages((MEMALLOC_OBJ_GFP & ~__GFP_RETRY_MAYFAIL) & ~__GFP_RECLAIM,
-			       MEMALLOC_OBJECT_ROOM_ORDER);
+	/*
+	 * The block only if it is free now, no compaction on every call, and
+	 * above the min watermark: without __GFP_NOMEMALLOC, 6.12 lets an
+	 * allocation that cannot reclaim take the reserves below it, and the
+	 * objects' allocations after this one then find none.
+	 */
+	pages[0] = alloc_pages(((MEMALLOC_OBJ_GFP & ~__GFP_RETRY_MAYFAIL) | __GFP_NOMEMALLOC) &
+			       ~__GFP_RECLAIM, MEMALLOC_OBJECT_ROOM_ORDER);
 	if (pages[0]) {
 		__free_pages(pages[0], MEMALLOC_OBJECT_ROOM_ORDER);
 		return 0;
