@@ -275,13 +275,10 @@ static int memalloc_room_for_objects(void)
 	int i, n, ret = 0;
 
 	/*
-	 * The block only if it is free now, no compaction on every call, and
-	 * above the min watermark: without __GFP_NOMEMALLOC, 6.12 lets an
-	 * allocation that cannot reclaim take the reserves below it, and the
-	 * objects' allocations after this one then find none.
+	 * The block only if it is free now (no compaction on every call) and
+	 * above the min watermark, where the objects' allocations look.
 	 */
-	pages[0] = alloc_pages(((MEMALLOC_OBJ_GFP & ~__GFP_RETRY_MAYFAIL) | __GFP_NOMEMALLOC) &
-			       ~__GFP_RECLAIM, MEMALLOC_OBJECT_ROOM_ORDER);
+	pages[0] = alloc_pages(MEMALLOC_FREE_NOW(MEMALLOC_OBJ_GFP), MEMALLOC_OBJECT_ROOM_ORDER);
 	if (pages[0]) {
 		__free_pages(pages[0], MEMALLOC_OBJECT_ROOM_ORDER);
 		return 0;

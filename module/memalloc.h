@@ -35,6 +35,13 @@ struct vm_area_struct;
 /* The module's own objects: ENOMEM at a limit too, never the OOM killer. */
 #define MEMALLOC_OBJ_GFP (GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
 /*
+ * @gfp for memory that is free now: no reclaim, no warning, and not from
+ * the reserves below the min watermark, which 6.12 opens to any
+ * allocation that cannot reclaim unless __GFP_NOMEMALLOC says no.
+ */
+#define MEMALLOC_FREE_NOW(gfp) \
+	(((gfp) | __GFP_NOWARN | __GFP_NOMEMALLOC) & ~(__GFP_RECLAIM | __GFP_RETRY_MAYFAIL))
+/*
  * The eager backings' pages: zeroed, charged to the caller's memory cgroup,
  * ENOMEM above its limit, not the OOM killer.
  */

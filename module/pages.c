@@ -19,14 +19,9 @@
  * are never put on an LRU list. The rest is block.c's.
  */
 
-/*
- * The large chunks: only what is free now, no reclaim, no warning, and
- * not from the reserves below the min watermark, which 6.12 opens to any
- * allocation that cannot reclaim unless __GFP_NOMEMALLOC says no.
- */
-#define MEMALLOC_HIGH_ORDER_GFP ((GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT | \
-				  __GFP_NOWARN | __GFP_NORETRY | __GFP_NOMEMALLOC) & \
-				 ~__GFP_RECLAIM)
+/* The large chunks: only what is free now. */
+#define MEMALLOC_HIGH_ORDER_GFP \
+	MEMALLOC_FREE_NOW(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT | __GFP_NORETRY)
 
 static const unsigned int memalloc_chunk_orders[] = { 8, 4, 0 };
 

@@ -99,9 +99,8 @@ static const unsigned int memalloc_pool_quarters[] = { 3, 1 };
 /* Chunks freed at once, between reschedules. */
 #define MEMALLOC_POOL_BATCH	64UL
 /* What the thread asks the page allocator for: free memory, zeroed. */
-#define MEMALLOC_POOL_GFP ((GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT | \
-			    __GFP_NOWARN | __GFP_NORETRY | __GFP_NOMEMALLOC) & \
-			   ~__GFP_RECLAIM)
+#define MEMALLOC_POOL_GFP \
+	MEMALLOC_FREE_NOW(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT | __GFP_NORETRY)
 /* Evict any cgroup's chunks (memalloc_pool_evict()). */
 #define MEMALLOC_POOL_ANY	((const void *)1)
 
@@ -530,8 +529,7 @@ static bool memalloc_pool_add(unsigned int i, struct mem_cgroup *memcg)
 	int nid;
 
 	chunk = kmem_cache_alloc_lru(memalloc_pool_cache, &memalloc_pool_lru[i],
-				     (GFP_KERNEL_ACCOUNT | __GFP_NOWARN | __GFP_NOMEMALLOC) &
-				     ~__GFP_RECLAIM);
+				     MEMALLOC_FREE_NOW(GFP_KERNEL_ACCOUNT));
 	if (!chunk)
 		return false;
 	nid = page_to_nid(virt_to_page(chunk));
