@@ -35,7 +35,7 @@
 
 #define KIB 1024ul
 #define MIB (1024ul * KIB)
-#define PARAM "/sys/module/memalloc/parameters/pool_size"
+#define PARAM POOL_SIZE_PARAM
 #define POOL "/sys/kernel/debug/memalloc/pool"
 #define CG_ROOT "/sys/fs/cgroup"
 
