@@ -131,10 +131,16 @@ static char *map_fd_at(int fd, size_t len, size_t align)
 	return p;
 }
 
-/* At a PMD-aligned address, where 2 MiB pages can be mapped whole. */
+/*
+ * Map @fd at a PMD-aligned address, where 2 MiB pages can be mapped
+ * whole, and close it: the mapping holds the memory from then on.
+ */
 static char *map_fd(int fd, size_t len)
 {
-	return map_fd_at(fd, len, PMD);
+	char *p = map_fd_at(fd, len, PMD);
+
+	close(fd);
+	return p;
 }
 
 /* ---- Samples, percentiles and rows ---- */
@@ -405,7 +411,6 @@ static int fd_cycle(int fd, size_t len)
 	if (fd < 0)
 		return fd;
 	p = map_fd(fd, len);
-	close(fd);
 	if (!p)
 		return -ENOMEM;
 	touch(p, len);
@@ -852,7 +857,6 @@ static double first_touch(enum backing b, size_t len)
 		if (fd < 0)
 			return fd;
 		p = map_fd(fd, len);
-		close(fd);
 		if (!p)
 			return -ENOMEM;
 	}
