@@ -58,7 +58,7 @@ static int use(size_t len)
 	return 0;
 }
 
-static long memfree_settled(void)
+static long free_settled(void)
 {
 	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
 
@@ -67,7 +67,7 @@ static long memfree_settled(void)
 			perror("drop_caches");
 		close(fd);
 	}
-	return meminfo_kib("MemFree");
+	return free_kib();
 }
 
 FIXTURE(reload) {
@@ -144,17 +144,17 @@ TEST_F_TIMEOUT(reload, twenty_cycles_leak_nothing, 300)
 	ASSERT_EQ(0, unload());
 	ASSERT_EQ(0, load());
 	ASSERT_EQ(0, use(len));
-	before = memfree_settled();
+	before = free_settled();
 	for (i = 0; i < 20; i++) {
 		ASSERT_EQ(0, unload());
 		ASSERT_EQ(0, load());
 		ASSERT_EQ(0, use(len));
 	}
-	after = memfree_settled();
-	TH_LOG("MemFree %ld KiB before, %ld KiB after", before, after);
+	after = free_settled();
+	TH_LOG("free %ld KiB before, %ld KiB after", before, after);
 	/*
-	 * A dataspace leaked a cycle would be 160 MiB. MemFree moves by a few
-	 * MiB on its own (per-CPU page lists, slab): allow 16 MiB. Smaller
+	 * A dataspace leaked a cycle would be 160 MiB. Free memory (per-CPU
+	 * lists counted) moves by a few MiB on its own: allow 16 MiB. Smaller
 	 * leaks of kernel objects are kmemleak's to find, on the debug kernel.
 	 */
 	EXPECT_GE(after, before - 16 * 1024);

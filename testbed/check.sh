@@ -186,11 +186,13 @@ build_payload() {
 
 # parse_results NAME RESULTS_LOG: count the KTAP results of every selftest.
 parse_results() {
-	local name=$1 log=$2 line in_prog=0 totals=0 running=
+	local name=$1 log=$2 line in_prog=0 totals=0 running= said=
 	while IFS= read -r line; do
 		case $line in
 		"# #  RUN "*)
-			running=$(echo "$line" | sed -E 's/^# #  RUN +//; s/ \.\.\.$//') ;;
+			running=$(echo "$line" | sed -E 's/^# #  RUN +//; s/ \.\.\.$//')
+			said= ;;
+		"# # "*.c:[0-9]*) said="$said${line#\# \# }"$'\n' ;;
 		"# ok "*|"# not ok "*)
 			local t=${line#\# } st=ok
 			[ "${t#not ok}" != "$t" ] && st=fail
@@ -198,7 +200,10 @@ parse_results() {
 			case $t in
 			"# SKIP"*) result skip "$name: $running" "${t#\# SKIP }" ;;
 			*"# SKIP"*) result skip "$name: ${t%% \# SKIP*}" "${t#*\# SKIP }" ;;
-			*) result $st "$name: $t" ;;
+			*) result $st "$name: $t"
+			   # What a failed test said, under its line: a summary
+			   # that shows only the failures still tells why.
+			   [ $st = fail ] && printf '%s' "$said" | tail -n 8 | sed 's/^/#   /' ;;
 			esac ;;
 		"# # Totals:"*) totals=1 ;;
 		"# selftests: "*) in_prog=1 totals=0 ;;
