@@ -557,6 +557,10 @@ int memalloc_factory(struct memalloc_ucmd *ucmd)
 		return -EBADF;
 	if (parent->depth >= MEMALLOC_FACTORY_MAX_DEPTH)
 		return -ENOSPC;
+	/* Its file and dentry, as a handle's objects (room.c). */
+	ret = memalloc_room_for_objects();
+	if (ret)
+		return ret;
 	child = memalloc_allocator_new(parent, cmd->quota);
 	if (!child)
 		return -ENOMEM;

@@ -21,6 +21,20 @@
 	(KERNEL_VERSION(major, minor, 0) <= LINUX_VERSION_CODE)
 
 /*
+ * The pages of a zone's high-atomic reserve that its watermark check
+ * leaves out for an allocation without access to it: 6.12 counts the
+ * reserve's free pages, 6.1 the whole reserve.
+ */
+static inline long memalloc_zone_highatomic(const struct zone *zone)
+{
+#if MEMALLOC_KERNEL_SINCE(6, 12)
+	return READ_ONCE(zone->nr_free_highatomic);
+#else
+	return READ_ONCE(zone->nr_reserved_highatomic);
+#endif
+}
+
+/*
  * vm_flags became read-only in 6.3: vm_flags_set() and vm_flags_clear()
  * also take the vma's write lock.
  */

@@ -250,51 +250,6 @@ void memalloc_ds_put(struct memalloc_ds *ds)
 	kref_put(&ds->kref, memalloc_ds_release);
 }
 
-/*
- * The room memalloc_room_for_objects() makes sure of: an order, 64 KiB,
- * for the new slab pages the objects may need (a page or two for each
- * cache, with KASAN's redzones and quarantine too).
- */
-#define MEMALLOC_OBJECT_ROOM_ORDER	4
-
-/*
- * The kernel's own objects behind a handle (inodes, files, dentries, the
- * dma-buf) are charged to the caller's memory cgroup as any syscall's are,
- * and at the cgroup's limit, or the machine's, the kernel answers those
- * with its OOM killer. Make sure first that there is room for them, with
- * allocations that fail cleanly (ENOMEM, after reclaim) and are given back
- * at once: the charge stays in this CPU's stock of the cgroup for the
- * objects. One block of that order goes back to the buddy lists, where
- * the page allocator's watermarks count it, which the per-CPU lists that
- * single pages go back to are not; single pages, which may reclaim, are
- * the fallback where no block is free.
- */
-static int memalloc_room_for_objects(void)
-{
-	struct page *pages[1 << MEMALLOC_OBJECT_ROOM_ORDER];
-	int i, n, ret = 0;
-
-	/*
-	 * The block only if it is free now (no compaction on every call) and
-	 * above the min watermark, where the objects' allocations look.
-	 */
-	pages[0] = alloc_pages(MEMALLOC_FREE_NOW(MEMALLOC_OBJ_GFP), MEMALLOC_OBJECT_ROOM_ORDER);
-	if (pages[0]) {
-		__free_pages(pages[0], MEMALLOC_OBJECT_ROOM_ORDER);
-		return 0;
-	}
-	for (n = 0; n < ARRAY_SIZE(pages); n++) {
-		pages[n] = alloc_page(MEMALLOC_OBJ_GFP);
-		if (!pages[n]) {
-			ret = -ENOMEM;
-			break;
-		}
-	}
-	for (i = 0; i < n; i++)
-		__free_page(pages[i]);
-	return ret;
-}
-
 /* Answer the caller, then install the fd (see memalloc_handle_new()). */
 static int memalloc_handle_install(struct memalloc_ucmd *ucmd, size_t len,
 				   int fd, struct dma_buf *dmabuf)

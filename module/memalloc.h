@@ -304,6 +304,10 @@ int memalloc_shmem_mmap(struct memalloc_handle *h, struct vm_area_struct *vma);
 void memalloc_shmem_revoke(struct memalloc_ds *ds);
 void memalloc_shmem_destroy(struct memalloc_ds *ds);
 
+/* room.c: whether memory has room */
+bool memalloc_memcg_room(struct mem_cgroup *memcg, unsigned long pages);
+int memalloc_room_for_objects(void);
+
 /* pool.c: memory zeroed ahead of time */
 int memalloc_pool_init(void);
 void memalloc_pool_exit(void);

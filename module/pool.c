@@ -431,22 +431,6 @@ struct page *memalloc_pool_take(unsigned int order)
 	return page;
 }
 
-/* Whether every cgroup from @memcg up has @pages of room left. */
-static bool memalloc_pool_room(struct mem_cgroup *memcg, unsigned long pages)
-{
-#ifdef CONFIG_MEMCG
-	unsigned long usage;
-
-	for (; memcg; memcg = parent_mem_cgroup(memcg)) {
-		usage = page_counter_read(&memcg->memory) + pages;
-		if (usage > READ_ONCE(memcg->memory.max) ||
-		    usage > READ_ONCE(memcg->memory.high))
-			return false;
-	}
-#endif
-	return true;
-}
-
 /*
  * Whether the zones of node @nid these chunks can come from (not
  * ZONE_MOVABLE, not CMA pageblocks) keep twice their high watermarks free
@@ -493,7 +477,7 @@ static bool memalloc_pool_may_add(unsigned int i, struct mem_cgroup *memcg,
 		*backed_off = true;
 		return false;
 	}
-	if (!memalloc_pool_room(memcg, chunk + size))
+	if (!memalloc_memcg_room(memcg, chunk + size))
 		return false;
 	/* No eviction for a chunk this node has no spare memory for. */
 	if (!memalloc_pool_free_enough(numa_node_id(), chunk))

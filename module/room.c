@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memalloc: whether memory has room, read from the counters the page
+ * allocator and memory cgroups keep.
+ */
+#include <linux/cpuset.h>
+#include <linux/gfp.h>
+#include <linux/memcontrol.h>
+#include <linux/mempolicy.h>
+#include <linux/mm.h>
+#include <linux/mmzone.h>
+#include <linux/nodemask.h>
+#include <linux/sched.h>
+#include <linux/sched/task.h>
+#include <linux/swap.h>
+#include <linux/vmstat.h>
+
+#include "compat.h"
+#include "memalloc.h"
+
+/**
+ * DOC: room for the kernel's objects
+ *
+ * The kernel's objects behind a handle (the dma-buf, its file, dentry and
+ * inode) are allocated as any syscall's are: without a way to fail, so at
+ * the end of memory the kernel answers them with its OOM killer. Before
+ * it makes them, MEMALLOC_ALLOC and MEMALLOC_DUP make sure of room, and
+ * answer ENOMEM without it.
+ *
+ * Room is what the page allocator weighs before its OOM killer: a zone the
+ * objects may come from whose free pages, with the page cache and (while
+ * swap is free) the anonymous pages reclaim can take, stand above its min
+ * watermark (boost and reserve included) by a margin. A margin, not the
+ * objects' few kilobytes: the allocator's check counts only its free
+ * lists, and each new slab moves a batch of pages from them to a per-CPU
+ * list, where the check counts them no longer, even on the CPU that holds
+ * them (6.12 doubles the batch for each order-0 refill after another, up
+ * to CONFIG_PCP_BATCH_SCALE_MAX times); a pageblock stolen for them
+ * raises the watermarks by a pageblock. Pinned memory makes this real:
+ * what it holds, reclaim never gets back.
+ *
+ * The memory cgroups' room is read from their counters; without it single
+ * pages are taken and given back, charged as the objects are, so that the
+ * cgroup reclaims, and ENOMEM if it cannot. Their charge usually stays in
+ * this CPU's stock of the cgroup for the objects.
+ */
+
+/* The pages taken and given back: within a cgroup's charge batch (64). */
+#define MEMALLOC_OBJECT_PAGES	16
+/* The per-CPU batches a margin covers: 6.12's doubling, or 8 batches. */
+#ifdef CONFIG_PCP_BATCH_SCALE_MAX
+#define MEMALLOC_PCP_SCALE	CONFIG_PCP_BATCH_SCALE_MAX
+#else
+#define MEMALLOC_PCP_SCALE	3
+#endif
+
+/**
+ * memalloc_memcg_room() - whether memory cgroups have room
+ * @memcg: the cgroup, or NULL for none
+ * @pages: the room asked for
+ *
+ * Return: whether every cgroup from @memcg up has @pages below its
+ * memory.max and memory.high.
+ */
+bool memalloc_memcg_room(struct mem_cgroup *memcg, unsigned long pages)
+{
+#ifdef CONFIG_MEMCG
+	unsigned long usage;
+
+	for (; memcg; memcg = parent_mem_cgroup(memcg)) {
+		usage = page_counter_read(&memcg->memory) + pages;
+		if (usage > READ_ONCE(memcg->memory.max) ||
+		    usage > READ_ONCE(memcg->memory.high))
+			return false;
+	}
+#endif
+	return true;
+}
+
+/*
+ * Whether @zone has room for the objects, counted as the page allocator
+ * counts it for GFP_KERNEL before its OOM killer (should_reclaim_retry()):
+ * CMA pageblocks and the high-atomic reserve are not theirs; the counters'
+ * per-CPU drift is read through where it could matter.
+ */
+static bool memalloc_zone_room(struct zone *zone, bool swap)
+{
+	long free = zone_page_state(zone, NR_FREE_PAGES);
+	long margin = pageblock_nr_pages +
+		      ((long)READ_ONCE(zone->pageset_batch) << MEMALLOC_PCP_SCALE);
+
+	if (free < (long)zone->percpu_drift_mark)
+		free = zone_page_state_snapshot(zone, NR_FREE_PAGES);
+	free -= zone_page_state(zone, NR_FREE_CMA_PAGES) + memalloc_zone_highatomic(zone);
+	free += zone_page_state(zone, NR_ZONE_INACTIVE_FILE) +
+		zone_page_state(zone, NR_ZONE_ACTIVE_FILE);
+	if (swap)
+		free += zone_page_state(zone, NR_ZONE_INACTIVE_ANON) +
+			zone_page_state(zone, NR_ZONE_ACTIVE_ANON);
+	return free > (long)min_wmark_pages(zone) + zone->lowmem_reserve[ZONE_NORMAL] + margin;
+}
+
+/*
+ * Whether a zone GFP_KERNEL reaches for this task has room: on the nodes
+ * its cpuset allows and, under MPOL_BIND, its policy binds it to.
+ */
+static bool memalloc_node_room(void)
+{
+	bool swap = get_nr_swap_pages() > 0;
+	__maybe_unused struct mempolicy *pol;
+	nodemask_t nodes;
+	struct zone *zone;
+	int nid, zi;
+
+	task_lock(current);
+	nodes = cpuset_current_mems_allowed;
+#ifdef CONFIG_NUMA
+	pol = current->mempolicy;
+	if (pol && pol->mode == MPOL_BIND)
+		nodes_and(nodes, nodes, pol->nodes);
+#endif
+	task_unlock(current);
+	nodes_and(nodes, nodes, node_states[N_MEMORY]);
+
+	for_each_node_mask(nid, nodes) {
+		for (zi = 0; zi <= ZONE_NORMAL; zi++) {
+			zone = &NODE_DATA(nid)->node_zones[zi];
+			if (managed_zone(zone) && memalloc_zone_room(zone, swap))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Whether the caller's memory cgroups have room for the objects. */
+static bool memalloc_objects_memcg_room(void)
+{
+	struct mem_cgroup *memcg = get_mem_cgroup_from_mm(current->mm);
+	bool room = memalloc_memcg_room(memcg, MEMALLOC_OBJECT_PAGES);
+
+	mem_cgroup_put(memcg);
+	return room;
+}
+
+/**
+ * memalloc_room_for_objects() - make sure of room for a handle's objects
+ *
+ * See the DOC above.
+ *
+ * Context: process context; sleeps.
+ * Return: 0, or -ENOMEM without room.
+ */
+int memalloc_room_for_objects(void)
+{
+	struct page *pages[MEMALLOC_OBJECT_PAGES];
+	int i, n, ret = 0;
+
+	if (!memalloc_node_room())
+		return -ENOMEM;
+	if (memalloc_objects_memcg_room())
+		return 0;
+	for (n = 0; n < ARRAY_SIZE(pages); n++) {
+		pages[n] = alloc_page(MEMALLOC_OBJ_GFP);
+		if (!pages[n]) {
+			ret = -ENOMEM;
+			break;
+		}
+	}
+	for (i = 0; i < n; i++)
+		__free_page(pages[i]);
+	return ret;
+}
