@@ -255,7 +255,7 @@ static int memalloc_copy(struct memalloc_ds *dst, u64 dst_off,
 	void *buf;
 	int ret = 0;
 
-	buf = (void *)__get_free_page(GFP_KERNEL);
+	buf = (void *)__get_free_page(MEMALLOC_OBJ_GFP);
 	if (!buf)
 		return -ENOMEM;
 	while (len) {

@@ -1032,6 +1032,20 @@ static int pin_to_enomem(struct env *e, const void *arg)
 			}
 			val[0] += sizes[i];
 			val[1] = ++n;
+			/*
+			 * Near memory's end, a handle without memory (DUP):
+			 * one, or ENOMEM, but not the OOM killer.
+			 */
+			if (i) {
+				int fd = ds_dup(e->dev, fill_fds[n - 1], MEMALLOC_RIGHT_R, 0);
+
+				if (fd >= 0) {
+					close(fd);
+				} else if (fd != -ENOMEM) {
+					err = fd;
+					break;
+				}
+			}
 		}
 		if (err != -ENOMEM)
 			break;
@@ -1042,7 +1056,7 @@ static int pin_to_enomem(struct env *e, const void *arg)
 		return child_fail(e, 2, "%ld MiB pinned, more than the %ld MiB of RAM",
 				  val[0] / MIB, total / MIB);
 	if (err != -ENOMEM)
-		return child_fail(e, 3, "piece %d: %s, not ENOMEM", n, strerror(-err));
+		return child_fail(e, 3, "piece %d or its DUP: %s, not ENOMEM", n, strerror(-err));
 	val[2] = status_kib("VmPin");
 	val[4] = count_fds();
 	if (val[2])
