@@ -34,10 +34,10 @@
  * objects' few kilobytes: the allocator's check counts only its free
  * lists, and each new slab moves a batch of pages from them to a per-CPU
  * list, where the check counts them no longer, even on the CPU that holds
- * them (6.12 doubles the batch for each order-0 refill after another, up
- * to CONFIG_PCP_BATCH_SCALE_MAX times); a pageblock stolen for them
- * raises the watermarks by a pageblock. Pinned memory makes this real:
- * what it holds, reclaim never gets back.
+ * them (6.12 doubles the batch for each order-0 refill after another); a
+ * pageblock stolen for them raises the watermarks by a pageblock: a
+ * pageblock and 8 batches, 4 MiB on x86-64. Pinned memory makes this
+ * real: what it holds, reclaim never gets back.
  *
  * The memory cgroups' room is read from their counters; without it single
  * pages are taken and given back, charged as the objects are, so that the
@@ -47,12 +47,11 @@
 
 /* The pages taken and given back: within a cgroup's charge batch (64). */
 #define MEMALLOC_OBJECT_PAGES	16
-/* The per-CPU batches a margin covers: 6.12's doubling, or 8 batches. */
-#ifdef CONFIG_PCP_BATCH_SCALE_MAX
-#define MEMALLOC_PCP_SCALE	CONFIG_PCP_BATCH_SCALE_MAX
-#else
-#define MEMALLOC_PCP_SCALE	3
-#endif
+/*
+ * The per-CPU batches a margin covers, 8: a few new slabs, of several
+ * orders, and 6.12's doubling for consecutive order-0 refills.
+ */
+#define MEMALLOC_PCP_BATCHES_SHIFT	3
 
 /**
  * memalloc_memcg_room() - whether memory cgroups have room
@@ -87,7 +86,7 @@ static bool memalloc_zone_room(struct zone *zone, bool swap)
 {
 	long free = zone_page_state(zone, NR_FREE_PAGES);
 	long margin = pageblock_nr_pages +
-		      ((long)READ_ONCE(zone->pageset_batch) << MEMALLOC_PCP_SCALE);
+		      ((long)READ_ONCE(zone->pageset_batch) << MEMALLOC_PCP_BATCHES_SHIFT);
 
 	if (free < (long)zone->percpu_drift_mark)
 		free = zone_page_state_snapshot(zone, NR_FREE_PAGES);

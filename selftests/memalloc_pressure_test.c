@@ -1135,4 +1135,99 @@ TEST_F_TIMEOUT(global, pinned_until_enomem_and_all_back, 400)
 	EXPECT_EQ(pin0, status_kib("VmPin"));
 }
 
+/*
+ * val: 0 bytes pinned, 1 handles made among page cache, 2 page cache in
+ * KiB then (a block device's is Buffers), 3 free KiB before the reads,
+ * 4 after
+ */
+static int handles_among_cache(struct env *e, const void *arg)
+{
+	long *val = e->rep->val, total = *(const long *)arg;
+	static char buf[1 << 16];
+	int n = 0, i, blk, fd;
+
+	if (write_file("/proc/self/oom_score_adj", "1000"))
+		return child_fail(e, 1, "oom_score_adj: %s", strerror(errno));
+	/* Memory's end: what pinned memory leaves. */
+	for (;;) {
+		if (val[0] > total)
+			return child_fail(e, 2, "%ld MiB pinned, more than RAM", val[0] / MIB);
+		if (n == MAX_FDS - 64)
+			return child_fail(e, 2, "%d pieces and no end", n);
+		fill_fds[n] = ds_alloc(e->dev, 2 * MIB, MEMALLOC_PINNED, 0, O_CLOEXEC);
+		if (fill_fds[n] == -ENOMEM)
+			break;
+		if (fill_fds[n] < 0)
+			return child_fail(e, 3, "piece %d: %s", n, strerror(-fill_fds[n]));
+		val[0] += 2 * MIB;
+		n++;
+	}
+	/* Then 16 MiB back, and 64 MiB of clean page cache read on top. */
+	for (i = 0; i < 8 && n > 1; i++)
+		close(fill_fds[--n]);
+	val[3] = free_kib();
+	blk = open("/dev/ram0", O_RDONLY | O_CLOEXEC);
+	if (blk < 0)
+		return child_fail(e, 4, "/dev/ram0: %s", strerror(errno));
+	for (i = 0; i < 2; i++) {
+		lseek(blk, 0, SEEK_SET);
+		while (read(blk, buf, sizeof(buf)) > 0)
+			;
+	}
+	val[2] = meminfo_kib("Buffers") + meminfo_kib("Cached");
+	val[4] = free_kib();
+	/* Reclaim makes room for handles: none may fail. */
+	for (i = 0; i < 16; i++) {
+		fd = ds_alloc(e->dev, 4096, 0, 0, O_CLOEXEC);
+		if (fd < 0)
+			return child_fail(e, 5, "handle %d, %ld KiB cached, %ld KiB free: ALLOC %s",
+					  i, val[2], val[4], strerror(-fd));
+		close(fd);
+		fd = ds_dup(e->dev, fill_fds[0], MEMALLOC_RIGHT_R, 0);
+		if (fd < 0)
+			return child_fail(e, 5, "handle %d, %ld KiB cached, %ld KiB free: DUP %s",
+					  i, val[2], val[4], strerror(-fd));
+		close(fd);
+		val[1]++;
+	}
+	close(blk);
+	for (i = 0; i < n; i++)
+		close(fill_fds[i]);
+	return 0;
+}
+
+#define MIN_FREE "/proc/sys/vm/min_free_kbytes"
+#define WMARK_SCALE "/proc/sys/vm/watermark_scale_factor"
+
+/*
+ * Page cache is room: reclaim gets it back before any OOM killer would
+ * come. With pinned memory at its end and clean page cache over what is
+ * left, handles are still made. Watermarks close together (kswapd stops
+ * a megabyte above the min one) make sure free memory alone is never
+ * taken for room.
+ */
+TEST_F_TIMEOUT(global, handles_among_page_cache, 300)
+{
+	struct env *e = &self->e;
+	long total = meminfo_kib("MemTotal") * KIB, *val = e->rep->val;
+	long oom0 = read_key("/proc/vmstat", "oom_kill");
+	char min_free[32], scale[32];
+	int ret;
+
+	if (!e->ready)
+		SKIP(return, "%s", e->why);
+	ASSERT_EQ(0, read_str(MIN_FREE, min_free, sizeof(min_free)));
+	ASSERT_EQ(0, read_str(WMARK_SCALE, scale, sizeof(scale)));
+	ASSERT_EQ(0, write_file(MIN_FREE, "4096"));
+	ASSERT_EQ(0, write_file(WMARK_SCALE, "1"));
+	huge_up(e);
+	ret = run_child(e, handles_among_cache, &total, NULL);
+	EXPECT_EQ(0, write_file(MIN_FREE, min_free));
+	EXPECT_EQ(0, write_file(WMARK_SCALE, scale));
+	EXPECT_EQ(oom0, read_key("/proc/vmstat", "oom_kill"));
+	ASSERT_EQ(0, ret) TH_LOG("%s", child_said(e, ret));
+	TH_LOG("%ld MiB pinned, %ld handles among %ld KiB of page cache; %ld KiB free before it, %ld after",
+	       val[0] / MIB, val[1], val[2], val[3], val[4]);
+}
+
 TEST_HARNESS_MAIN
