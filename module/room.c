@@ -3,13 +3,13 @@
  * memalloc: whether memory has room, read from the counters the page
  * allocator and memory cgroups keep.
  */
-#include <linux/cpuset.h>
 #include <linux/gfp.h>
 #include <linux/memcontrol.h>
 #include <linux/mempolicy.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/nodemask.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/task.h>
 #include <linux/swap.h>
@@ -24,12 +24,13 @@
  * The kernel's objects behind a handle (the dma-buf, its file, dentry and
  * inode) are allocated as any syscall's are: without a way to fail, so at
  * the end of memory the kernel answers them with its OOM killer. Before
- * it makes them, MEMALLOC_ALLOC and MEMALLOC_DUP make sure of room, and
- * answer ENOMEM without it.
+ * it makes them, MEMALLOC_ALLOC, MEMALLOC_DUP and MEMALLOC_FACTORY (an
+ * allocator's file, dentry and inode) make sure of room, and answer
+ * ENOMEM without it.
  *
  * Room is what the page allocator weighs before its OOM killer: a zone the
  * objects may come from whose free pages, with the page cache and (while
- * swap is free) the anonymous pages reclaim can take, stand above its min
+ * swap has room for them) the anonymous pages reclaim can take, stand above its min
  * watermark (boost and reserve included) by a margin. A margin, not the
  * objects' few kilobytes: the allocator's check counts only its free
  * lists, and each new slab moves a batch of pages from them to a per-CPU
@@ -48,8 +49,9 @@
 /* The pages taken and given back: within a cgroup's charge batch (64). */
 #define MEMALLOC_OBJECT_PAGES	16
 /*
- * The per-CPU batches a margin covers, 8: a few new slabs, of several
- * orders, and 6.12's doubling for consecutive order-0 refills.
+ * The per-CPU batches a margin covers, 8, a heuristic: a few new slabs of
+ * several orders, and some of 6.12's doubling for consecutive order-0
+ * refills (up to 32 batches in one).
  */
 #define MEMALLOC_PCP_BATCHES_SHIFT	3
 
@@ -77,50 +79,57 @@ bool memalloc_memcg_room(struct mem_cgroup *memcg, unsigned long pages)
 }
 
 /*
- * Whether @zone has room for the objects, counted as the page allocator
- * counts it for GFP_KERNEL before its OOM killer (should_reclaim_retry()):
- * CMA pageblocks and the high-atomic reserve are not theirs; the counters'
- * per-CPU drift is read through where it could matter.
+ * Whether @zone has room for the objects, counted much as the page
+ * allocator counts it for GFP_KERNEL before its OOM killer
+ * (should_reclaim_retry()), on the cautious side: CMA pageblocks and the
+ * high-atomic reserve are not theirs (nor page cache in CMA pageblocks,
+ * whose reclaim frees only those), anonymous pages count only as far as
+ * swap has room for them, and the counters are read through their
+ * per-CPU drift.
  */
-static bool memalloc_zone_room(struct zone *zone, bool swap)
+static bool memalloc_zone_room(struct zone *zone, long swap)
 {
-	long free = zone_page_state(zone, NR_FREE_PAGES);
 	long margin = pageblock_nr_pages +
 		      ((long)READ_ONCE(zone->pageset_batch) << MEMALLOC_PCP_BATCHES_SHIFT);
+	long free_cma = (long)zone_page_state_snapshot(zone, NR_FREE_CMA_PAGES);
+	long free, lru, anon;
 
-	if (free < (long)zone->percpu_drift_mark)
-		free = zone_page_state_snapshot(zone, NR_FREE_PAGES);
-	free -= zone_page_state(zone, NR_FREE_CMA_PAGES) + memalloc_zone_highatomic(zone);
-	free += zone_page_state(zone, NR_ZONE_INACTIVE_FILE) +
-		zone_page_state(zone, NR_ZONE_ACTIVE_FILE);
-	if (swap)
-		free += zone_page_state(zone, NR_ZONE_INACTIVE_ANON) +
-			zone_page_state(zone, NR_ZONE_ACTIVE_ANON);
-	return free > (long)min_wmark_pages(zone) + zone->lowmem_reserve[ZONE_NORMAL] + margin;
+	free = (long)zone_page_state_snapshot(zone, NR_FREE_PAGES) - free_cma -
+	       memalloc_zone_highatomic(zone);
+	lru = (long)(zone_page_state_snapshot(zone, NR_ZONE_INACTIVE_FILE) +
+		     zone_page_state_snapshot(zone, NR_ZONE_ACTIVE_FILE));
+	anon = (long)(zone_page_state_snapshot(zone, NR_ZONE_INACTIVE_ANON) +
+		      zone_page_state_snapshot(zone, NR_ZONE_ACTIVE_ANON));
+	lru += min(anon, swap);
+	lru -= min(lru, max(0L, (long)zone_cma_pages(zone) - free_cma));
+	return free + lru > (long)min_wmark_pages(zone) + zone->lowmem_reserve[ZONE_NORMAL] +
+			    margin;
 }
 
 /*
  * Whether a zone GFP_KERNEL reaches for this task has room: on the nodes
- * its cpuset allows and, under MPOL_BIND, its policy binds it to.
+ * an MPOL_BIND policy binds it to, where the kernel applies the policy to
+ * GFP_KERNEL (nodes with memory of that kind, within the cpuset), else on
+ * any. A cpuset confines GFP_KERNEL only to its nearest hardwall
+ * ancestor's nodes, all of them under cgroup v2, so it is not applied.
  */
 static bool memalloc_node_room(void)
 {
-	bool swap = get_nr_swap_pages() > 0;
+	long swap = max(0L, get_nr_swap_pages());
 	__maybe_unused struct mempolicy *pol;
-	nodemask_t nodes;
+	nodemask_t nodes = node_states[N_MEMORY];
 	struct zone *zone;
 	int nid, zi;
 
-	task_lock(current);
-	nodes = cpuset_current_mems_allowed;
 #ifdef CONFIG_NUMA
+	task_lock(current);
 	pol = current->mempolicy;
-	if (pol && pol->mode == MPOL_BIND)
+	if (pol && pol->mode == MPOL_BIND &&
+	    nodes_intersects(pol->nodes, node_states[N_HIGH_MEMORY]) &&
+	    nodes_intersects(pol->nodes, current->mems_allowed))
 		nodes_and(nodes, nodes, pol->nodes);
-#endif
 	task_unlock(current);
-	nodes_and(nodes, nodes, node_states[N_MEMORY]);
-
+#endif
 	for_each_node_mask(nid, nodes) {
 		for (zi = 0; zi <= ZONE_NORMAL; zi++) {
 			zone = &NODE_DATA(nid)->node_zones[zi];
@@ -131,13 +140,17 @@ static bool memalloc_node_room(void)
 	return false;
 }
 
-/* Whether the caller's memory cgroups have room for the objects. */
+/*
+ * Whether the caller's memory cgroups have room for the objects: the
+ * task's own, which __GFP_ACCOUNT charges (not its mm owner's).
+ */
 static bool memalloc_objects_memcg_room(void)
 {
-	struct mem_cgroup *memcg = get_mem_cgroup_from_mm(current->mm);
-	bool room = memalloc_memcg_room(memcg, MEMALLOC_OBJECT_PAGES);
+	bool room;
 
-	mem_cgroup_put(memcg);
+	rcu_read_lock();
+	room = memalloc_memcg_room(mem_cgroup_from_task(current), MEMALLOC_OBJECT_PAGES);
+	rcu_read_unlock();
 	return room;
 }
 

@@ -563,7 +563,8 @@ struct memalloc_copy_in {
  * On /dev/memalloc or an allocator fd opened for writing.
  *
  * Errors: EINVAL (@quota 0 or above 2^63 - 1, unknown @fd_flags), ENOMEM
- * (the parent's quota cannot cover @quota, or no memory for the child),
+ * (the parent's quota cannot cover @quota, or no memory for the child and
+ * its file: the machine's or the memory cgroup's end of memory),
  * ENOSPC (the parent is MEMALLOC_FACTORY_MAX_DEPTH deep already), EBADF
  * (the allocator is not open for writing), EMFILE (no free fd), ENFILE
  * (the system's limit on open files).
