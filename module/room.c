@@ -78,32 +78,53 @@ bool memalloc_memcg_room(struct mem_cgroup *memcg, unsigned long pages)
 	return true;
 }
 
+/* A counter of @zone, @exact through its per-CPU drift. */
+static long memalloc_zone_stat(struct zone *zone, enum zone_stat_item item, bool exact)
+{
+	return exact ? zone_page_state_snapshot(zone, item) : zone_page_state(zone, item);
+}
+
 /*
- * Whether @zone has room for the objects, counted much as the page
- * allocator counts it for GFP_KERNEL before its OOM killer
- * (should_reclaim_retry()), on the cautious side: CMA pageblocks and the
- * high-atomic reserve are not theirs (nor page cache in CMA pageblocks,
- * whose reclaim frees only those), anonymous pages count only as far as
- * swap has room for them, and the counters are read through their
- * per-CPU drift.
+ * What @zone has for the objects, counted much as the page allocator
+ * counts it for GFP_KERNEL before its OOM killer (should_reclaim_retry()),
+ * on the cautious side: CMA pageblocks and the high-atomic reserve are not
+ * theirs (nor page cache in CMA pageblocks, whose reclaim frees only
+ * those), and anonymous pages count only as far as swap has room for them.
+ * @exact reads the counters through their per-CPU drift.
+ */
+static long memalloc_zone_avail(struct zone *zone, long swap, bool exact)
+{
+	long free_cma = memalloc_zone_stat(zone, NR_FREE_CMA_PAGES, exact);
+	long free = memalloc_zone_stat(zone, NR_FREE_PAGES, exact) - free_cma -
+		    memalloc_zone_highatomic(zone);
+	long lru = memalloc_zone_stat(zone, NR_ZONE_INACTIVE_FILE, exact) +
+		   memalloc_zone_stat(zone, NR_ZONE_ACTIVE_FILE, exact);
+	long anon = memalloc_zone_stat(zone, NR_ZONE_INACTIVE_ANON, exact) +
+		    memalloc_zone_stat(zone, NR_ZONE_ACTIVE_ANON, exact);
+
+	lru += min(anon, swap);
+	lru -= min(lru, max(0L, (long)zone_cma_pages(zone) - free_cma));
+	return free + lru;
+}
+
+/*
+ * Whether @zone has room for the objects: what it has, above its min
+ * watermark and reserve by the margin. The counters are summed over every
+ * CPU only where their drift (6 counters, each up to a threshold per CPU)
+ * could change the answer: that costs a read per CPU each.
  */
 static bool memalloc_zone_room(struct zone *zone, long swap)
 {
-	long margin = pageblock_nr_pages +
-		      ((long)READ_ONCE(zone->pageset_batch) << MEMALLOC_PCP_BATCHES_SHIFT);
-	long free_cma = (long)zone_page_state_snapshot(zone, NR_FREE_CMA_PAGES);
-	long free, lru, anon;
+	long need = (long)min_wmark_pages(zone) + zone->lowmem_reserve[ZONE_NORMAL] +
+		    pageblock_nr_pages +
+		    ((long)READ_ONCE(zone->pageset_batch) << MEMALLOC_PCP_BATCHES_SHIFT);
+	long drift = 6L * num_online_cpus() *
+		     this_cpu_read(zone->per_cpu_zonestats->stat_threshold);
+	long avail = memalloc_zone_avail(zone, swap, false);
 
-	free = (long)zone_page_state_snapshot(zone, NR_FREE_PAGES) - free_cma -
-	       memalloc_zone_highatomic(zone);
-	lru = (long)(zone_page_state_snapshot(zone, NR_ZONE_INACTIVE_FILE) +
-		     zone_page_state_snapshot(zone, NR_ZONE_ACTIVE_FILE));
-	anon = (long)(zone_page_state_snapshot(zone, NR_ZONE_INACTIVE_ANON) +
-		      zone_page_state_snapshot(zone, NR_ZONE_ACTIVE_ANON));
-	lru += min(anon, swap);
-	lru -= min(lru, max(0L, (long)zone_cma_pages(zone) - free_cma));
-	return free + lru > (long)min_wmark_pages(zone) + zone->lowmem_reserve[ZONE_NORMAL] +
-			    margin;
+	if (abs(avail - need) > drift)
+		return avail > need;
+	return memalloc_zone_avail(zone, swap, true) > need;
 }
 
 /*
@@ -131,7 +152,8 @@ static bool memalloc_node_room(void)
 	task_unlock(current);
 #endif
 	for_each_node_mask(nid, nodes) {
-		for (zi = 0; zi <= ZONE_NORMAL; zi++) {
+		/* In the order GFP_KERNEL tries them. */
+		for (zi = ZONE_NORMAL; zi >= 0; zi--) {
 			zone = &NODE_DATA(nid)->node_zones[zi];
 			if (managed_zone(zone) && memalloc_zone_room(zone, swap))
 				return true;

@@ -222,8 +222,9 @@ struct memalloc_version {
  * first touched, and every page reads as zero until written.
  *
  * Errors: ERANGE (@length is 0, or overflows when rounded up to pages),
- * ENOMEM (more than the machine's RAM, no block to be had, over
- * RLIMIT_MEMLOCK or the memory cgroup's limit, or over the quota of the
+ * ENOMEM (more than the machine's RAM, no block to be had, no room left
+ * for the handle's kernel objects, over RLIMIT_MEMLOCK or the memory
+ * cgroup's limit, or over the quota of the
  * allocator, see "allocators and quotas"), EDQUOT (CONTINUOUS memory over
  * an administrator's limit, see "allocators and quotas"), EINVAL (unknown bit in
  * @flags or @fd_flags, the caching value 0x300, @align of 64 or more or
