@@ -41,14 +41,16 @@
  * registration, RDMA, VFIO) of a CMA page that is not on an LRU list
  * retries its migration forever, and the pinning task hangs until killed.
  * alloc_contig_range() with MIGRATE_MOVABLE refuses CMA pageblocks (EBUSY),
- * so blocks never come from there.
+ * so blocks never come from there, and the search passes over them as over
+ * unusable pages, spending no try: a CMA area full of movable pages would
+ * otherwise use up the tries before the search got past it.
  */
 
 /*
  * alloc_contig_range() calls one allocation may make over ranges holding
  * pages in use, each of which it isolates, migrates and drains every CPU
  * for; and over ranges found all free, which fail only where isolation
- * fails, at once (CMA pageblocks, say, which the module cannot tell).
+ * fails, at once (a pageblock isolated by someone else, say).
  */
 #define MEMALLOC_CONTIG_TRIES		8
 #define MEMALLOC_CONTIG_FREE_TRIES	256
@@ -56,8 +58,29 @@
 #define MEMALLOC_SCAN_BATCH	SZ_32K
 
 /*
+ * Whether @pfn, of an online section, lies in a CMA pageblock: its
+ * migratetype read from the section's pageblock bits as the page
+ * allocator's get_pageblock_migratetype() reads them, which no kernel
+ * exports. A hint without locks, as the rest of the search is.
+ */
+static bool memalloc_pfn_in_cma(unsigned long pfn)
+{
+#if defined(CONFIG_CMA) && defined(CONFIG_SPARSEMEM)
+	unsigned long bit = ((pfn & (PAGES_PER_SECTION - 1)) >> pageblock_order) *
+			    NR_PAGEBLOCK_BITS;
+	unsigned long *flags = __pfn_to_section(pfn)->usage->pageblock_flags;
+	unsigned long word = READ_ONCE(flags[bit / BITS_PER_LONG]);
+
+	return ((word >> (bit % BITS_PER_LONG)) & MIGRATETYPE_MASK) == MIGRATE_CMA;
+#else
+	return false;
+#endif
+}
+
+/*
  * The first pfn in [@start, @start + @nr) that alloc_contig_range() could
- * not take: a page outside @zone, reserved, or neither free nor movable;
+ * not take: a page outside @zone, reserved, in a CMA pageblock (which it
+ * refuses to isolate for MIGRATE_MOVABLE), or neither free nor movable;
  * with @in_use, any page that is not free. *@busy counts the pages in use
  * (movable) seen before it. A look without locks, so only a hint; it saves
  * isolating, migrating and draining for ranges that cannot be had.
@@ -76,6 +99,9 @@ static unsigned long memalloc_first_unusable(struct zone *zone,
 			cond_resched();
 		page = pfn_to_online_page(pfn);
 		if (!page || page_zone(page) != zone || PageReserved(page))
+			return pfn;
+		if ((pfn == start || !(pfn & (pageblock_nr_pages - 1))) &&
+		    memalloc_pfn_in_cma(pfn))
 			return pfn;
 		/* Free: a buddy's head, or a page inside one. */
 		if (PageBuddy(page) || !page_count(page))

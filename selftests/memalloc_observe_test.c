@@ -455,6 +455,61 @@ TEST_F(observe, stats_count_contiguous_searches)
 	EXPECT_EQ(before[CONTIG].live, after[CONTIG].live);
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+/*
+ * A CMA area whose pageblocks all hold pages in use costs the search no
+ * try. Those pages are movable, yet alloc_contig_range() cannot isolate a
+ * CMA pageblock for a block: a search that spent a try on each 16 MiB
+ * range of the area (8 in 128 MiB, as many tries as it has for ranges in
+ * use) had none left past it where the area came first, and failed in
+ * memory with no free 16 MiB elsewhere. Anonymous memory is filled until
+ * the page allocator has put it in the CMA area too, leaving no range of
+ * the area free; the search's tries are read from the stats.
+ */
+TEST_F_TIMEOUT(observe, contiguous_search_spends_no_try_in_a_cma_area, 300)
+{
+	struct kind_stats before[NR_KINDS], after[NR_KINDS];
+	const size_t len = 16 * MIB, step = 64 * MIB;
+	long total = meminfo_kib("CmaTotal"), avail = meminfo_kib("MemAvailable");
+	long cma_free = meminfo_kib("CmaFree");
+	size_t cap, filled = 0;
+	char *fill;
+	int fd;
+
+	NEED_DEBUGFS();
+	if (total <= 0)
+		SKIP(return, "no CMA area in this kernel");
+	ASSERT_LT(0, avail);
+	cap = (size_t)avail * 1024 > 768 * MIB ? (size_t)avail * 1024 - 768 * MIB : 0;
+	fill = mmap(NULL, cap + step, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, fill);
+	while (filled + step <= cap && cma_free >= total / 16) {
+		ASSERT_EQ(0, madvise(fill + filled, step, MADV_POPULATE_WRITE));
+		filled += step;
+		cma_free = meminfo_kib("CmaFree");
+	}
+	TH_LOG("%zu MiB filled, CmaFree %ld of %ld KiB", filled / MIB, cma_free, total);
+	if (cma_free >= total / 16) {
+		munmap(fill, cap + step);
+		SKIP(return, "the page allocator left the CMA area free");
+	}
+	ASSERT_EQ(0, read_stats(before));
+	fd = ds_alloc(self->dev, len, MEMALLOC_CONTINUOUS, 0, O_CLOEXEC);
+	ASSERT_EQ(0, read_stats(after));
+	EXPECT_LE(0, fd) TH_LOG("%s", strerror(-fd));
+	EXPECT_EQ(before[CONTIG].searches + 1, after[CONTIG].searches);
+	/* Fewer than the area's ranges: none was spent there. */
+	EXPECT_GT(total * 1024 / (long long)len, after[CONTIG].tries - before[CONTIG].tries);
+	TH_LOG("%lld tries", after[CONTIG].tries - before[CONTIG].tries);
+	if (fd >= 0)
+		close(fd);
+	munmap(fill, cap + step);
+}
+
 /* The tracefs directory, mounted if need be: 0, or -1 with none. */
 static int tracefs(char *dir, size_t len)
 {
