@@ -21,6 +21,7 @@ describe() { # KERNEL: how it was booted
 	case $1 in
 	perf) echo "perf: testbed/perf.config (Debian's linux-source-6.1 with CMA, dma-buf heaps, udmabuf), cma=320M, guest of 4 GiB" ;;
 	perf-noinit) echo "perf-noinit: the same, booted with init_on_alloc=0, guest of 4 GiB" ;;
+	perf-nomemcg) echo "perf-nomemcg: the same, booted with cgroup_disable=memory, guest of 4 GiB" ;;
 	stock) echo "stock: Debian $STOCK_RELEASE, guest of 4 GiB" ;;
 	stock-6.12) echo "stock-6.12: Debian $STOCK612_RELEASE, guest of 8 GiB, hugepagesz=1G hugepages=2" ;;
 	*) echo "$1" ;;

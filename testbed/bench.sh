@@ -6,10 +6,13 @@
 # measured under bench/results/: a CSV per kernel, the notes it printed, a
 # table (also on the terminal), a PNG plot per kernel, and the generated
 # part of bench/RESULTS.md. Usage:
-#   bench.sh [perf] [stock-6.12] [perf-noinit] [stock]
+#   bench.sh [perf] [stock-6.12] [perf-noinit] [perf-nomemcg] [stock]
 # (by default perf and stock-6.12). perf-noinit is the benchmark kernel
 # booted with init_on_alloc=0, which Debian's kernels turn on: the page
-# allocator then zeroes no page itself; stock is Debian's 6.1 kernel.
+# allocator then zeroes no page itself; perf-nomemcg is it booted with
+# cgroup_disable=memory, so that no page is charged to a memory cgroup
+# (memalloc charges every page, the 6.1 system heap none); stock is
+# Debian's 6.1 kernel.
 # Environment:
 #   BENCH_CASES="15" runs only those cases of bench/memalloc_bench.c.
 #   BENCH_QUICK=1 takes a few samples of each, to see that everything runs:
@@ -83,6 +86,10 @@ for k in $kernels; do
 		dk=$("$TOP/testbed/debug-kernel.sh" perf)
 		bench_kernel perf-noinit "$dk" "$dk/arch/x86/boot/bzImage" 4G \
 			"cma=320M init_on_alloc=0" ;;
+	perf-nomemcg)
+		dk=$("$TOP/testbed/debug-kernel.sh" perf)
+		bench_kernel perf-nomemcg "$dk" "$dk/arch/x86/boot/bzImage" 4G \
+			"cma=320M cgroup_disable=memory" ;;
 	stock)
 		bench_kernel stock "/lib/modules/$STOCK_RELEASE/build" \
 			"/boot/vmlinuz-$STOCK_RELEASE" 4G "" ;;
