@@ -9,6 +9,8 @@
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/nodemask.h>
+#include <linux/page-isolation.h>
+#include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sizes.h>
@@ -26,14 +28,15 @@
  * itself, migrating movable pages out of it.
  *
  * The search is bounded: it passes over ranges holding a page that is
- * neither free nor movable without touching them; past a failed try it
+ * neither free nor movable, or a pageblock isolation refuses (CMA, or
+ * isolated already), without touching them; past a failed try it
  * goes on after the first page still in use (one the try could not move,
  * such as a page of a file system that cannot migrate), or by the block's
  * aligned size; it makes at most MEMALLOC_CONTIG_TRIES tries over ranges
  * with pages in use (each isolates and migrates pages and drains every
  * CPU's lists) and MEMALLOC_CONTIG_FREE_TRIES over ranges found free (which
- * fail at isolation, as in a CMA area), rescheduling and stopping for a
- * fatal signal as it goes. Each pfn is looked at about once.
+ * fail only at isolation), rescheduling and stopping for a fatal signal
+ * as it goes. Each pfn is looked at about once.
  * No kernel lets a module charge such a range to a memory cgroup, so
  * callers in a memory-limited cgroup get ENOMEM instead.
  *
@@ -50,7 +53,7 @@
  * alloc_contig_range() calls one allocation may make over ranges holding
  * pages in use, each of which it isolates, migrates and drains every CPU
  * for; and over ranges found all free, which fail only where isolation
- * fails, at once (a pageblock isolated by someone else, say).
+ * fails, at once.
  */
 #define MEMALLOC_CONTIG_TRIES		8
 #define MEMALLOC_CONTIG_FREE_TRIES	256
@@ -58,20 +61,32 @@
 #define MEMALLOC_SCAN_BATCH	SZ_32K
 
 /*
- * Whether @pfn, of an online section, lies in a CMA pageblock: its
- * migratetype read from the section's pageblock bits as the page
+ * Whether alloc_contig_range() refuses @pfn's pageblock, of an online
+ * section, at isolation whatever its pages: a CMA pageblock (for
+ * MIGRATE_MOVABLE), or one isolated already (a CMA allocation's, say). Its
+ * migratetype is read from the section's pageblock bits as the page
  * allocator's get_pageblock_migratetype() reads them, which no kernel
- * exports. A hint without locks, as the rest of the search is.
+ * exports; under RCU, as pfn_valid() reads them, since memory hot-remove
+ * frees them so. A hint without locks, as the rest of the search is.
  */
-static bool memalloc_pfn_in_cma(unsigned long pfn)
+static bool memalloc_pageblock_refused(unsigned long pfn)
 {
-#if defined(CONFIG_CMA) && defined(CONFIG_SPARSEMEM)
+#ifdef CONFIG_SPARSEMEM
 	unsigned long bit = ((pfn & (PAGES_PER_SECTION - 1)) >> pageblock_order) *
 			    NR_PAGEBLOCK_BITS;
-	unsigned long *flags = __pfn_to_section(pfn)->usage->pageblock_flags;
-	unsigned long word = READ_ONCE(flags[bit / BITS_PER_LONG]);
+	struct mem_section_usage *usage;
+	unsigned long mt = MIGRATE_MOVABLE;
 
-	return ((word >> (bit % BITS_PER_LONG)) & MIGRATETYPE_MASK) == MIGRATE_CMA;
+	BUILD_BUG_ON(NR_PAGEBLOCK_BITS != 4);
+	rcu_read_lock();
+	usage = READ_ONCE(__pfn_to_section(pfn)->usage);
+	if (usage)
+		mt = (READ_ONCE(usage->pageblock_flags[bit / BITS_PER_LONG]) >>
+		      (bit % BITS_PER_LONG)) & MIGRATETYPE_MASK;
+	rcu_read_unlock();
+	if (!usage)
+		return true;
+	return is_migrate_cma(mt) || is_migrate_isolate(mt);
 #else
 	return false;
 #endif
@@ -79,8 +94,8 @@ static bool memalloc_pfn_in_cma(unsigned long pfn)
 
 /*
  * The first pfn in [@start, @start + @nr) that alloc_contig_range() could
- * not take: a page outside @zone, reserved, in a CMA pageblock (which it
- * refuses to isolate for MIGRATE_MOVABLE), or neither free nor movable;
+ * not take: a page outside @zone, reserved, in a pageblock it refuses (see
+ * memalloc_pageblock_refused()), or neither free nor movable;
  * with @in_use, any page that is not free. *@busy counts the pages in use
  * (movable) seen before it. A look without locks, so only a hint; it saves
  * isolating, migrating and draining for ranges that cannot be had.
@@ -100,8 +115,8 @@ static unsigned long memalloc_first_unusable(struct zone *zone,
 		page = pfn_to_online_page(pfn);
 		if (!page || page_zone(page) != zone || PageReserved(page))
 			return pfn;
-		if ((pfn == start || !(pfn & (pageblock_nr_pages - 1))) &&
-		    memalloc_pfn_in_cma(pfn))
+		/* @start is pageblock aligned: see memalloc_contig_find(). */
+		if (!(pfn & (pageblock_nr_pages - 1)) && memalloc_pageblock_refused(pfn))
 			return pfn;
 		/* Free: a buddy's head, or a page inside one. */
 		if (PageBuddy(page) || !page_count(page))

@@ -25,6 +25,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/dma-heap.h>
+
 #include "kselftest_harness.h"
 #include "util.h"
 
@@ -467,8 +469,61 @@ TEST_F(observe, stats_count_contiguous_searches)
  * use) had none left past it where the area came first, and failed in
  * memory with no free 16 MiB elsewhere. Anonymous memory is filled until
  * the page allocator has put it in the CMA area too, leaving no range of
- * the area free; the search's tries are read from the stats.
+ * the area free; the search's tries are read from the stats. Only where the
+ * area lies where the search begins (the start of ZONE_NORMAL: so on x86
+ * where memory reaches past 4 GiB and the area's size) can that tell.
  */
+/*
+ * Where the default CMA area lies, as far as a page of the CMA heap shows:
+ * its pfn (the heap takes the lowest free one), or 0 without the heap.
+ */
+static uint64_t cma_heap_pfn(void)
+{
+	struct dma_heap_allocation_data d = { .len = PAGE, .fd_flags = O_RDWR | O_CLOEXEC };
+	int heap = open("/dev/dma_heap/reserved", O_RDONLY | O_CLOEXEC);
+	uint64_t pfn = 0;
+	char *p;
+
+	if (heap < 0)
+		return 0;
+	if (!ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &d)) {
+		p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, d.fd, 0);
+		if (p != MAP_FAILED) {
+			pfn = pfn_of(p);
+			munmap(p, PAGE);
+		}
+		close(d.fd);
+	}
+	close(heap);
+	return pfn;
+}
+
+/*
+ * The first pfn the contiguous search looks at: the start of ZONE_NORMAL,
+ * or of ZONE_DMA32 without it (/proc/zoneinfo); 0 if neither is there.
+ */
+static uint64_t search_start_pfn(void)
+{
+	char line[256], zone[32] = "";
+	uint64_t normal = 0, dma32 = 0, v;
+	FILE *f = fopen("/proc/zoneinfo", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %*d, zone %31s", zone) == 1)
+			continue;
+		if (sscanf(line, " start_pfn: %" SCNu64, &v) != 1)
+			continue;
+		if (!strcmp(zone, "Normal"))
+			normal = v;
+		else if (!strcmp(zone, "DMA32"))
+			dma32 = v;
+	}
+	fclose(f);
+	return normal ? normal : dma32;
+}
+
 TEST_F_TIMEOUT(observe, contiguous_search_spends_no_try_in_a_cma_area, 300)
 {
 	struct kind_stats before[NR_KINDS], after[NR_KINDS];
@@ -476,12 +531,21 @@ TEST_F_TIMEOUT(observe, contiguous_search_spends_no_try_in_a_cma_area, 300)
 	long total = meminfo_kib("CmaTotal"), avail = meminfo_kib("MemAvailable");
 	long cma_free = meminfo_kib("CmaFree");
 	size_t cap, filled = 0;
+	uint64_t first, cma;
 	char *fill;
 	int fd;
 
 	NEED_DEBUGFS();
 	if (total <= 0)
 		SKIP(return, "no CMA area in this kernel");
+	/* At least 4 ranges, so that the tries tell whether any was spent there. */
+	if (total * 1024 < 4 * (long long)len)
+		SKIP(return, "a CMA area of %ld KiB is too small to tell", total);
+	first = search_start_pfn();
+	cma = cma_heap_pfn();
+	TH_LOG("the search begins at pfn %#" PRIx64 ", a CMA page at %#" PRIx64, first, cma);
+	if (!first || cma < first || cma >= first + total / 4)
+		SKIP(return, "the CMA area is not where the search begins");
 	ASSERT_LT(0, avail);
 	cap = (size_t)avail * 1024 > 768 * MIB ? (size_t)avail * 1024 - 768 * MIB : 0;
 	fill = mmap(NULL, cap + step, PROT_READ | PROT_WRITE,
