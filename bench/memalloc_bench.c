@@ -1244,12 +1244,14 @@ out:
 }
 
 /*
- * Case 7: the worst case of the contiguous search, a request that cannot
- * be met: 1 GiB while movable pages of another process leave less than
- * that free, so every try isolates a range and migrates pages out of it
- * until there is nowhere left to put them. Seconds until the request fails
- * (in a child killed after CONTIG_WORST_LIMIT seconds, whose kill the
- * search must notice), against a memset of the same bytes.
+ * Case 7: a contiguous request that cannot be met: 1 GiB while movable
+ * pages of another process leave less than that free, with nothing for
+ * reclaim to free. Such a search would isolate range after range and
+ * migrate pages out of each until there was nowhere left to put them;
+ * the module sees there is no room to move them into and does not begin
+ * it. Seconds until the request fails (in a child killed after
+ * CONTIG_WORST_LIMIT seconds, whose kill a search must notice), against a
+ * memset of the same bytes.
  */
 #define CONTIG_WORST_LIMIT 120
 

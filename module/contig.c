@@ -36,7 +36,9 @@
  * with pages in use (each isolates and migrates pages and drains every
  * CPU's lists) and MEMALLOC_CONTIG_FREE_TRIES over ranges found free (which
  * fail only at isolation), rescheduling and stopping for a fatal signal
- * as it goes. Each pfn is looked at about once.
+ * as it goes. Each pfn is looked at about once. It does not
+ * begin where the block is larger than free memory and what reclaim could
+ * free together: no range's pages in use would have anywhere to go.
  * No kernel lets a module charge such a range to a memory cgroup, so
  * callers in a memory-limited cgroup get ENOMEM instead.
  *
@@ -254,6 +256,9 @@ static int memalloc_contig_find(struct memalloc_ds *ds, unsigned int align,
 		}
 	}
 	if (memalloc_memcg_limited())
+		return -ENOMEM;
+	/* No range can be had: its pages in use have nowhere to go. */
+	if (ds->npages > memalloc_room_to_move())
 		return -ENOMEM;
 	for_each_online_node(nid) {
 		pg_data_t *pgdat = NODE_DATA(nid);

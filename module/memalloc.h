@@ -307,6 +307,7 @@ void memalloc_shmem_destroy(struct memalloc_ds *ds);
 /* room.c: whether memory has room */
 bool memalloc_memcg_room(struct mem_cgroup *memcg, unsigned long pages);
 int memalloc_room_for_objects(void);
+unsigned long memalloc_room_to_move(void);
 
 /* pool.c: memory zeroed ahead of time */
 int memalloc_pool_init(void);

@@ -204,3 +204,37 @@ int memalloc_room_for_objects(void)
 		__free_page(pages[i]);
 	return ret;
 }
+
+/**
+ * memalloc_room_to_move() - the pages movable memory could be moved into
+ *
+ * An upper bound of what alloc_contig_range() can free a range into: every
+ * zone's free pages (those of CMA pageblocks included, which migration may
+ * use), its page cache, and its anonymous pages as far as swap has room
+ * for them, read through their per-CPU drift. A range of n pages, f of
+ * them free and the rest in use, can be had only if those n - f fit into
+ * the free pages outside it and what reclaim frees: n at most this.
+ *
+ * Context: process context; reads each CPU's counters.
+ * Return: the pages.
+ */
+unsigned long memalloc_room_to_move(void)
+{
+	long swap = max(0L, get_nr_swap_pages()), room = 0, anon = 0;
+	struct zone *zone;
+	int nid, zi;
+
+	for_each_node_state(nid, N_MEMORY) {
+		for (zi = 0; zi < MAX_NR_ZONES; zi++) {
+			zone = &NODE_DATA(nid)->node_zones[zi];
+			if (!managed_zone(zone))
+				continue;
+			room += memalloc_zone_stat(zone, NR_FREE_PAGES, true) +
+				memalloc_zone_stat(zone, NR_ZONE_INACTIVE_FILE, true) +
+				memalloc_zone_stat(zone, NR_ZONE_ACTIVE_FILE, true);
+			anon += memalloc_zone_stat(zone, NR_ZONE_INACTIVE_ANON, true) +
+				memalloc_zone_stat(zone, NR_ZONE_ACTIVE_ANON, true);
+		}
+	}
+	return max(0L, room + min(anon, swap));
+}

@@ -574,6 +574,54 @@ TEST_F_TIMEOUT(observe, contiguous_search_spends_no_try_in_a_cma_area, 300)
 	munmap(fill, cap + step);
 }
 
+LIMITS_FIXTURE(room);
+
+/*
+ * A block larger than free memory and what reclaim could free together
+ * cannot be had: the pages in use in any range of it would have nowhere
+ * to go. The search does not begin: ENOMEM without a try, where each try
+ * would have migrated a range's worth of pages for nothing. Anonymous
+ * memory fills all but 1 GiB; the block is 256 MiB more than that room,
+ * as the module counts it (free, page cache, anonymous pages swap has room
+ * for), with the limits raised for it.
+ */
+TEST_F_TIMEOUT(room, contiguous_beyond_room_to_move_tries_nothing, 300)
+{
+	struct kind_stats before[NR_KINDS], after[NR_KINDS];
+	long avail = meminfo_kib("MemAvailable"), anon, swap, room;
+	size_t fill_len, len;
+	char *fill;
+	int fd;
+
+	NEED_DEBUGFS();
+	ASSERT_LT(0, avail);
+	if (avail < 2 * 1024 * 1024)
+		SKIP(return, "less than 2 GiB available");
+	fill_len = ((size_t)avail - 1024 * 1024) * 1024;
+	fill = mmap(NULL, fill_len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, fill);
+	ASSERT_EQ(0, madvise(fill, fill_len, MADV_POPULATE_WRITE));
+	anon = meminfo_kib("Active(anon)") + meminfo_kib("Inactive(anon)");
+	swap = meminfo_kib("SwapFree");
+	room = meminfo_kib("MemFree") + meminfo_kib("Active(file)") +
+	       meminfo_kib("Inactive(file)") + (anon < swap ? anon : swap);
+	len = ((size_t)room * 1024 + 256 * MIB + 2 * MIB - 1) / (2 * MIB) * (2 * MIB);
+	ASSERT_EQ(0, write_file(MEMALLOC_PARAMS "contig_total_max", "1024G"));
+	ASSERT_EQ(0, write_file(MEMALLOC_PARAMS "contig_user_max", "1024G"));
+	ASSERT_EQ(0, read_stats(before));
+	fd = ds_alloc(self->dev, len, MEMALLOC_CONTINUOUS, 0, O_CLOEXEC);
+	ASSERT_EQ(0, read_stats(after));
+	TH_LOG("room %ld MiB, block %zu MiB: %d, %lld tries", room / 1024, len / MIB, fd,
+	       after[CONTIG].tries - before[CONTIG].tries);
+	EXPECT_EQ(-ENOMEM, fd);
+	EXPECT_EQ(before[CONTIG].searches + 1, after[CONTIG].searches);
+	EXPECT_EQ(before[CONTIG].tries, after[CONTIG].tries);
+	if (fd >= 0)
+		close(fd);
+	munmap(fill, fill_len);
+}
+
 /* The tracefs directory, mounted if need be: 0, or -1 with none. */
 static int tracefs(char *dir, size_t len)
 {
