@@ -79,7 +79,8 @@ static bool memalloc_pageblock_refused(unsigned long pfn)
 	struct mem_section_usage *usage;
 	unsigned long mt = MIGRATE_MOVABLE;
 
-	BUILD_BUG_ON(NR_PAGEBLOCK_BITS != 4);
+	BUILD_BUG_ON(NR_PAGEBLOCK_BITS != 4 || PB_migrate);
+	BUILD_BUG_ON(MIGRATETYPE_MASK & ~(BIT(NR_PAGEBLOCK_BITS) - 1));
 	rcu_read_lock();
 	usage = READ_ONCE(__pfn_to_section(pfn)->usage);
 	if (usage)

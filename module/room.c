@@ -205,15 +205,28 @@ int memalloc_room_for_objects(void)
 	return ret;
 }
 
+/* The free pages on @zone's per-CPU lists, which NR_FREE_PAGES leaves out. */
+static long memalloc_zone_pcp_pages(struct zone *zone)
+{
+	long pages = 0;
+	int cpu;
+
+	for_each_online_cpu(cpu)
+		pages += READ_ONCE(per_cpu_ptr(zone->per_cpu_pageset, cpu)->count);
+	return pages;
+}
+
 /**
  * memalloc_room_to_move() - the pages movable memory could be moved into
  *
  * An upper bound of what alloc_contig_range() can free a range into: every
- * zone's free pages (those of CMA pageblocks included, which migration may
- * use), its page cache, and its anonymous pages as far as swap has room
- * for them, read through their per-CPU drift. A range of n pages, f of
- * them free and the rest in use, can be had only if those n - f fit into
- * the free pages outside it and what reclaim frees: n at most this.
+ * zone's free pages (those on per-CPU lists, which it drains, and those of
+ * CMA pageblocks included), its page cache, its anonymous pages as far as
+ * swap has room for them, and what shrinkers may free (reclaimable slab,
+ * and kernel memory counted as reclaimable: memalloc's own pool), zone
+ * counters read through their per-CPU drift. A range of n pages, f of them
+ * free and the rest in use, can be had only if those n - f fit into the
+ * free pages outside it and what reclaim frees: n at most this.
  *
  * Context: process context; reads each CPU's counters.
  * Return: the pages.
@@ -230,11 +243,14 @@ unsigned long memalloc_room_to_move(void)
 			if (!managed_zone(zone))
 				continue;
 			room += memalloc_zone_stat(zone, NR_FREE_PAGES, true) +
+				memalloc_zone_pcp_pages(zone) +
 				memalloc_zone_stat(zone, NR_ZONE_INACTIVE_FILE, true) +
 				memalloc_zone_stat(zone, NR_ZONE_ACTIVE_FILE, true);
 			anon += memalloc_zone_stat(zone, NR_ZONE_INACTIVE_ANON, true) +
 				memalloc_zone_stat(zone, NR_ZONE_ACTIVE_ANON, true);
 		}
 	}
+	room += global_node_page_state_pages(NR_SLAB_RECLAIMABLE_B) +
+		global_node_page_state(NR_KERNEL_MISC_RECLAIMABLE);
 	return max(0L, room + min(anon, swap));
 }

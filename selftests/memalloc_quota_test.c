@@ -21,7 +21,7 @@
 #define KIB 1024ULL
 #define MIB (1024 * KIB)
 #define PAGE 4096ULL
-#define PARAMS MEMALLOC_PARAMS
+#define PARAMS "/sys/module/memalloc/parameters/"
 #define NOBODY 65534
 
 /* A child allocator of @parent with @quota bytes: its fd, or -errno. */
@@ -566,7 +566,25 @@ TEST_F(quota, eight_threads_at_the_edge_stay_within)
 }
 
 /* The administrator's limits on CONTINUOUS memory. */
-LIMITS_FIXTURE(limits);
+FIXTURE(limits) {
+	int dev;
+	char total[32], user[32];
+};
+
+FIXTURE_SETUP(limits)
+{
+	self->dev = open(MEMALLOC_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->dev);
+	ASSERT_EQ(0, read_str(PARAMS "contig_total_max", self->total, sizeof(self->total)));
+	ASSERT_EQ(0, read_str(PARAMS "contig_user_max", self->user, sizeof(self->user)));
+}
+
+FIXTURE_TEARDOWN(limits)
+{
+	write_file(PARAMS "contig_total_max", self->total);
+	write_file(PARAMS "contig_user_max", self->user);
+	close(self->dev);
+}
 
 /*
  * Allocate @n dataspaces of @sizes[i] and @flags[i] as @uid without

@@ -455,34 +455,6 @@ static inline int drop_effective_cap(int cap)
 	return set_effective_cap(cap, 0);
 }
 
-#define MEMALLOC_PARAMS "/sys/module/memalloc/parameters/"
-
-/*
- * A kselftest fixture that holds an open /dev/memalloc in self->dev and
- * puts the administrator's limits on CONTINUOUS memory back as they were
- * after its test.
- */
-#define LIMITS_FIXTURE(name)						\
-	FIXTURE(name) {							\
-		int dev;						\
-		char total[32], user[32];				\
-	};								\
-	FIXTURE_SETUP(name)						\
-	{								\
-		self->dev = open(MEMALLOC_DEV, O_RDWR | O_CLOEXEC);	\
-		ASSERT_LE(0, self->dev);				\
-		ASSERT_EQ(0, read_str(MEMALLOC_PARAMS "contig_total_max", \
-				      self->total, sizeof(self->total))); \
-		ASSERT_EQ(0, read_str(MEMALLOC_PARAMS "contig_user_max", \
-				      self->user, sizeof(self->user))); \
-	}								\
-	FIXTURE_TEARDOWN(name)						\
-	{								\
-		write_file(MEMALLOC_PARAMS "contig_total_max", self->total); \
-		write_file(MEMALLOC_PARAMS "contig_user_max", self->user); \
-		close(self->dev);					\
-	}
-
 /*
  * A kselftest fixture that only holds an open /dev/memalloc in self->dev;
  * variants may still be added to it.
