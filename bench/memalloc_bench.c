@@ -1210,6 +1210,8 @@ static void bench_processes(void)
 	size_t cap = (size_t)runs * 2 * OPS_CAP;
 	double *lat[2], rate[2][runs];
 	char rkase[32], okase[32], job[48];
+	unsigned long long hits, misses;
+	struct pool before, after;
 	int nproc, r, k, nlat[2];
 
 	if (system_heap < 0)
@@ -1220,11 +1222,18 @@ static void bench_processes(void)
 		goto out;
 	for (nproc = 1; nproc <= 2; nproc++) {
 		nlat[0] = nlat[1] = 0;
+		hits = misses = 0;
 		for (r = 0; r < runs; r++) {
 			for (k = 0; k < 2; k++) {
 				pool_warm();
+				if (!k && pool_default)
+					pool_read(&before);
 				rate[k][r] = procs_run(nproc, k ? system_fd : pinned_fd,
 						       seconds, lat[k], &nlat[k]);
+				if (!k && pool_default && pool_read(&after)) {
+					hits += after.hits - before.hits;
+					misses += after.misses - before.misses;
+				}
 			}
 		}
 		snprintf(rkase, sizeof(rkase), "6-rate-%d-process%s", nproc,
@@ -1233,6 +1242,9 @@ static void bench_processes(void)
 			 nproc > 1 ? "es" : "");
 		snprintf(job, sizeof(job), "%d process%s allocating 1 MiB", nproc,
 			 nproc > 1 ? "es" : "");
+		/* Whether the pool kept up, or each allocation zeroed its memory. */
+		if (hits || misses)
+			fprintf(stderr, "%s: pool hits %llu, misses %llu\n", rkase, hits, misses);
 		row(rkase, MIB, "pinned", "dma-heap-system", "ops/s",
 		    summarize_rate(rate[0], runs), summarize_rate(rate[1], runs), ">=1.0", job);
 		row(okase, MIB, "pinned", "dma-heap-system", "s", summarize(lat[0], nlat[0]),
