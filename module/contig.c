@@ -163,7 +163,7 @@ static int memalloc_zero_block(struct memalloc_ds *ds)
  * Search @zone for an aligned range of @ds->npages pages: past an unusable
  * page, the next aligned start; past a failed try, the next aligned start
  * after the first page it left in use, or the next aligned range where it
- * moved nothing (it failed isolating, as in a CMA area). @tries counts
+ * moved nothing (it failed isolating). @tries counts
  * down the tries left.
  */
 static int memalloc_contig_in_zone(struct memalloc_ds *ds, struct zone *zone,

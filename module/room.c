@@ -205,13 +205,17 @@ int memalloc_room_for_objects(void)
 	return ret;
 }
 
-/* The free pages on @zone's per-CPU lists, which NR_FREE_PAGES leaves out. */
+/*
+ * The free pages on @zone's per-CPU lists, which NR_FREE_PAGES leaves out:
+ * every possible CPU's, as a CPU going offline keeps its lists until
+ * after it has left the online ones.
+ */
 static long memalloc_zone_pcp_pages(struct zone *zone)
 {
 	long pages = 0;
 	int cpu;
 
-	for_each_online_cpu(cpu)
+	for_each_possible_cpu(cpu)
 		pages += READ_ONCE(per_cpu_ptr(zone->per_cpu_pageset, cpu)->count);
 	return pages;
 }
@@ -224,7 +228,8 @@ static long memalloc_zone_pcp_pages(struct zone *zone)
  * CMA pageblocks included), its page cache, its anonymous pages as far as
  * swap has room for them, and what shrinkers may free (reclaimable slab,
  * and kernel memory counted as reclaimable: memalloc's own pool), zone
- * counters read through their per-CPU drift. A range of n pages, f of them
+ * counters read through their per-CPU drift (the node-wide ones for
+ * shrinkers are read as they stand). A range of n pages, f of them
  * free and the rest in use, can be had only if those n - f fit into the
  * free pages outside it and what reclaim frees: n at most this.
  *
