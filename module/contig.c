@@ -36,9 +36,9 @@
  * with pages in use (each isolates and migrates pages and drains every
  * CPU's lists) and MEMALLOC_CONTIG_FREE_TRIES over ranges found free (which
  * fail only at isolation), rescheduling and stopping for a fatal signal
- * as it goes. Each pfn is looked at about once. It does not
- * begin where the block is larger than free memory and what reclaim could
- * free together: no range's pages in use would have anywhere to go.
+ * as it goes. Each pfn is looked at about once. It does not begin where
+ * the block is larger than free memory and what reclaim could free
+ * together: no range's pages in use would have anywhere to go.
  * No kernel lets a module charge such a range to a memory cgroup, so
  * callers in a memory-limited cgroup get ENOMEM instead.
  *

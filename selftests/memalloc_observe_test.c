@@ -458,22 +458,6 @@ TEST_F(observe, stats_count_contiguous_searches)
 	EXPECT_EQ(before[CONTIG].live, after[CONTIG].live);
 }
 
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
-
-/*
- * A CMA area whose pageblocks all hold pages in use costs the search no
- * try. Those pages are movable, yet alloc_contig_range() cannot isolate a
- * CMA pageblock for a block: a search that spent a try on each 16 MiB
- * range of the area (8 in 128 MiB, as many tries as it has for ranges in
- * use) had none left past it where the area came first, and failed in
- * memory with no free 16 MiB elsewhere. Anonymous memory is filled until
- * the page allocator has put it in the CMA area too, leaving no range of
- * the area free; the search's tries are read from the stats. Only where the
- * area lies where the search begins (the start of ZONE_NORMAL: so on x86
- * where memory reaches past 4 GiB and the area's size) can that tell.
- */
 /*
  * Where the CMA area lies: the first pfn of the boot log's "cma: Reserved
  * N MiB at 0x..." (mm/cma.c, 6.1 and 6.12), else of a page of the CMA heap
@@ -538,6 +522,18 @@ static uint64_t search_start_pfn(void)
 	return normal ? normal : dma32;
 }
 
+/*
+ * A CMA area whose pageblocks all hold pages in use costs the search no
+ * try. Those pages are movable, yet alloc_contig_range() cannot isolate a
+ * CMA pageblock for a block: a search that spent a try on each 16 MiB
+ * range of the area (8 in 128 MiB, as many tries as it has for ranges in
+ * use) had none left past it where the area came first, and failed in
+ * memory with no free 16 MiB elsewhere. Anonymous memory is filled until
+ * the page allocator has put it in the CMA area too, leaving no range of
+ * the area free; the search's tries are read from the stats. Only where the
+ * area lies where the search begins (the start of ZONE_NORMAL: so on x86
+ * where memory reaches past 4 GiB and the area's size) can that tell.
+ */
 TEST_F_TIMEOUT(observe, contiguous_search_spends_no_try_in_a_cma_area, 300)
 {
 	struct kind_stats before[NR_KINDS], after[NR_KINDS];

@@ -26,6 +26,14 @@
 
 #define MEMALLOC_DEV "/dev/memalloc"
 
+/* madvise() advice of 5.14, for C libraries older than the kernel. */
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
 /* Allocate through the raw ioctl: the fd, or -errno. */
 static inline int ds_alloc(int dev, uint64_t length, uint32_t flags,
 			   uint32_t align, uint32_t fd_flags)
