@@ -632,6 +632,7 @@ static void sample(const char *kase, struct subject *s, int n, size_t len, int o
 {
 	double *v = calloc((size_t)n * ops, sizeof(*v)), t, start = now();
 	struct pool before, after;
+	bool counted;
 	int cnt[n], k, r;
 	bool ok[n];
 
@@ -658,10 +659,9 @@ static void sample(const char *kase, struct subject *s, int n, size_t len, int o
 			if (!ok[k])
 				continue;
 			pool_prepare(s[k].pool);
-			if (pool_default)
-				pool_read(&before);
+			counted = pool_default && pool_read(&before);
 			t = run_op(&s[k], len);
-			if (pool_default && pool_read(&after)) {
+			if (counted && pool_read(&after)) {
 				s[k].hits += after.hits - before.hits;
 				s[k].misses += after.misses - before.misses;
 			}
@@ -1212,6 +1212,7 @@ static void bench_processes(void)
 	char rkase[32], okase[32], job[48];
 	unsigned long long hits, misses;
 	struct pool before, after;
+	bool counted;
 	int nproc, r, k, nlat[2];
 
 	if (system_heap < 0)
@@ -1226,11 +1227,10 @@ static void bench_processes(void)
 		for (r = 0; r < runs; r++) {
 			for (k = 0; k < 2; k++) {
 				pool_warm();
-				if (!k && pool_default)
-					pool_read(&before);
+				counted = !k && pool_default && pool_read(&before);
 				rate[k][r] = procs_run(nproc, k ? system_fd : pinned_fd,
 						       seconds, lat[k], &nlat[k]);
-				if (!k && pool_default && pool_read(&after)) {
+				if (counted && pool_read(&after)) {
 					hits += after.hits - before.hits;
 					misses += after.misses - before.misses;
 				}
@@ -1253,6 +1253,83 @@ static void bench_processes(void)
 out:
 	free(lat[0]);
 	free(lat[1]);
+}
+
+/*
+ * Case 8: the PINNED cycle of case 2 in its parts, against the system
+ * heap's: the allocation; mmap() and close(); a touch of every page (for
+ * memalloc the one fault that maps the whole vma; the heap maps its pages
+ * in mmap()); munmap(), which unmaps and, the fd being closed, frees.
+ * Where a whole cycle is slower, this shows in which part.
+ */
+enum { PHASE_ALLOC, PHASE_MAP, PHASE_TOUCH, PHASE_UNMAP, NPHASE };
+
+/* One cycle of PINNED (@pinned) or of the system heap, its parts in @t. */
+static int phase_cycle(bool pinned, size_t len, double t[NPHASE])
+{
+	double t0 = now(), t1, t2, t3;
+	int fd = pinned ? memalloc_alloc_fd(ma, len, MEMALLOC_PINNED, 0) :
+			  heap_alloc(system_heap, len);
+	char *p;
+
+	if (fd < 0)
+		return fd;
+	t1 = now();
+	p = map_fd(fd, len);
+	if (!p)
+		return -ENOMEM;
+	t2 = now();
+	touch(p, len);
+	t3 = now();
+	munmap(p, len);
+	t[PHASE_UNMAP] = now() - t3;
+	t[PHASE_ALLOC] = t1 - t0;
+	t[PHASE_MAP] = t2 - t1;
+	t[PHASE_TOUCH] = t3 - t2;
+	return 0;
+}
+
+static void bench_phases(void)
+{
+	static const size_t lens[] = { 64 * KIB, MIB };
+	static const char *const kases[NPHASE] = {
+		"8-phase-alloc", "8-phase-mmap", "8-phase-touch", "8-phase-munmap-free",
+	};
+	/* Subjects: the heap, then pinned with the pool off and warm. */
+	static const char *const names[] = {
+		"dma-heap-system", "pinned-pool-off", "pinned-pool-warm",
+	};
+	const enum pool_state states[] = { POOL_WARM, POOL_OFF, POOL_WARM };
+	int nsub = pool_default ? 3 : 2, ops, r, k, j, cnt[3];
+	unsigned int i;
+	double t[NPHASE], *v;
+
+	if (system_heap < 0)
+		return;
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		ops = ops_for(lens[i]);
+		v = calloc((size_t)3 * NPHASE * ops, sizeof(*v));
+		if (!v)
+			return;
+		memset(cnt, 0, sizeof(cnt));
+		for (r = 0; r < ops; r++) {
+			for (k = 0; k < nsub; k++) {
+				pool_prepare(states[k]);
+				if (phase_cycle(k > 0, lens[i], t))
+					continue;
+				for (j = 0; j < NPHASE; j++)
+					v[(k * NPHASE + j) * ops + cnt[k]] = t[j];
+				cnt[k]++;
+			}
+		}
+		for (k = 1; k < nsub; k++)
+			for (j = 0; j < NPHASE; j++)
+				row(kases[j], lens[i], pool_default ? names[k] : "pinned",
+				    names[0], "s",
+				    summarize(v + (k * NPHASE + j) * ops, cnt[k]),
+				    summarize(v + j * ops, cnt[0]), "", NULL);
+		free(v);
+	}
 }
 
 /*
@@ -1315,7 +1392,7 @@ static void bench_contig_worst(void)
 	e.p50 = e.p90 = e.p99 = e.min = e.max = err;
 	row("7-contig-worst-errno", len, "contiguous-fails", "-", "errno", e, none, "", NULL);
 	row("7-contig-worst", len, "contiguous-fails", "memset", "s", summarize(v, n),
-	    summarize(m, n), "", "contiguous search that fails");
+	    summarize(m, n), "", "contiguous request that cannot be met");
 }
 
 /* The dma-buf heaps: "system", and the CMA one (any other name); udmabuf. */
@@ -1349,12 +1426,12 @@ static const struct {
 } cases[] = {
 	{ '1', bench_alloc_only }, { '2', bench_cycles }, { '3', bench_first_touch },
 	{ '4', bench_map_1g }, { '6', bench_processes }, { '7', bench_contig_worst },
-	{ '5', bench_fragmented },
+	{ '5', bench_fragmented }, { '8', bench_phases },
 };
 
 int main(int argc, char **argv)
 {
-	const char *only = argc > 2 ? argv[2] : "1234567";
+	const char *only = argc > 2 ? argv[2] : "12345678";
 	const char *q = getenv("BENCH_QUICK");
 	struct pool p;
 	unsigned int i;

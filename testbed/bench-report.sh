@@ -146,8 +146,9 @@ page + unmap + free, 3 first touch of 64 MiB, 4 mappings of 1 GiB, 5
 contiguous blocks out of fragmented memory (each attempt frees its block
 before the next, so the first attempt meets the fragmentation, the
 others memory as the earlier ones left it), 6 processes allocating and
-freeing 1 MiB side by side, 7 a contiguous search that must fail. The
-short table of each kernel shows, of each job, memalloc against its best
+freeing 1 MiB side by side, 7 a contiguous request that cannot be met,
+8 the pinned cycle of case 2 in its parts (allocation, mmap, touch,
+munmap with the free) against the system heap's. The short table of each kernel shows, of each job, memalloc against its best
 peer (the least time, or the most operations per second; the memset
 floor is no peer), and every row that has a target."
 
