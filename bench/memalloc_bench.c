@@ -306,6 +306,21 @@ static void pool_set(unsigned long bytes)
 	fclose(f);
 }
 
+/*
+ * Spin for @seconds. The waits between operations spin rather than sleep:
+ * an operation that follows a sleep, which lets the guest's CPU go idle,
+ * takes up to twice as long under emulation (case 8 shows it), and a
+ * subject whose setup slept would be measured apart from one whose setup
+ * did not.
+ */
+static void spin(double seconds)
+{
+	double end = now() + seconds;
+
+	while (now() < end)
+		;
+}
+
 /* Wait until the pool holds at least (@full) or at most (!@full) @bytes. */
 static bool pool_wait(unsigned long bytes, bool full, double seconds)
 {
@@ -319,7 +334,7 @@ static bool pool_wait(unsigned long bytes, bool full, double seconds)
 			return true;
 		if (now() > end)
 			return false;
-		usleep(1000);
+		spin(0.0002);
 	}
 }
 
@@ -379,7 +394,7 @@ static void pool_drain(void)
 	if (!pool_default)
 		return;
 	pool_off();
-	usleep(2000);	/* the thread back asleep, past its queue */
+	spin(0.002);	/* the thread back asleep, past its queue */
 	pool_set(pool_default);
 	if (!pool_wait(0, false, 0))
 		pool_timeouts++;
@@ -1260,20 +1275,37 @@ out:
  * heap's: the allocation; mmap() and close(); a touch of every page (for
  * memalloc the one fault that maps the whole vma; the heap maps its pages
  * in mmap()); munmap(), which unmaps and, the fd being closed, frees.
- * Where a whole cycle is slower, this shows in which part.
+ * Where a whole cycle is slower, this shows in which part. With the pool
+ * warm, the allocation takes a chunk and the pool's thread refills it
+ * beside the parts that follow; pinned-pool-refilled waits (spinning,
+ * untimed) for that refill before them. The "-after-idle" subjects sleep
+ * 5 ms before each cycle, so that it begins on a CPU that was idle: what
+ * that costs an operation is why the waits between operations spin.
  */
 enum { PHASE_ALLOC, PHASE_MAP, PHASE_TOUCH, PHASE_UNMAP, NPHASE };
 
-/* One cycle of PINNED (@pinned) or of the system heap, its parts in @t. */
-static int phase_cycle(bool pinned, size_t len, double t[NPHASE])
+/*
+ * One cycle of PINNED (@pinned) or of the system heap, its parts in @t;
+ * @refilled: wait until the pool is full again after the allocation;
+ * @idle: sleep first.
+ */
+static int phase_cycle(bool pinned, bool refilled, bool idle, size_t len,
+		       double t[NPHASE])
 {
-	double t0 = now(), t1, t2, t3;
-	int fd = pinned ? memalloc_alloc_fd(ma, len, MEMALLOC_PINNED, 0) :
-			  heap_alloc(system_heap, len);
+	double t0, t1, t2, t3;
 	char *p;
+	int fd;
 
+	if (idle)
+		usleep(5000);
+	t0 = now();
+	fd = pinned ? memalloc_alloc_fd(ma, len, MEMALLOC_PINNED, 0) :
+		      heap_alloc(system_heap, len);
 	if (fd < 0)
 		return fd;
+	t[PHASE_ALLOC] = now() - t0;
+	if (refilled && !pool_wait(pool_full(), true, POOL_WAIT))
+		pool_timeouts++;
 	t1 = now();
 	p = map_fd(fd, len);
 	if (!p)
@@ -1283,7 +1315,6 @@ static int phase_cycle(bool pinned, size_t len, double t[NPHASE])
 	t3 = now();
 	munmap(p, len);
 	t[PHASE_UNMAP] = now() - t3;
-	t[PHASE_ALLOC] = t1 - t0;
 	t[PHASE_MAP] = t2 - t1;
 	t[PHASE_TOUCH] = t3 - t2;
 	return 0;
@@ -1295,12 +1326,20 @@ static void bench_phases(void)
 	static const char *const kases[NPHASE] = {
 		"8-phase-alloc", "8-phase-mmap", "8-phase-touch", "8-phase-munmap-free",
 	};
-	/* Subjects: the heap, then pinned with the pool off and warm. */
-	static const char *const names[] = {
-		"dma-heap-system", "pinned-pool-off", "pinned-pool-warm",
+	enum { HEAP, OFF, WARM, REFILLED, HEAP_IDLE, OFF_IDLE, NSUB };
+	static const struct {
+		const char *name;
+		enum pool_state pool;
+		int base;	/* the subject it is compared with */
+	} sub[NSUB] = {
+		[HEAP] = { "dma-heap-system", POOL_WARM, -1 },
+		[OFF] = { "pinned-pool-off", POOL_OFF, HEAP },
+		[WARM] = { "pinned-pool-warm", POOL_WARM, HEAP },
+		[REFILLED] = { "pinned-pool-refilled", POOL_WARM, HEAP },
+		[HEAP_IDLE] = { "dma-heap-system-after-idle", POOL_WARM, HEAP },
+		[OFF_IDLE] = { "pinned-pool-off-after-idle", POOL_OFF, HEAP_IDLE },
 	};
-	const enum pool_state states[] = { POOL_WARM, POOL_OFF, POOL_WARM };
-	int nsub = pool_default ? 3 : 2, ops, r, k, j, cnt[3];
+	int ops, r, k, j, cnt[NSUB];
 	unsigned int i;
 	double t[NPHASE], *v;
 
@@ -1308,26 +1347,35 @@ static void bench_phases(void)
 		return;
 	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
 		ops = ops_for(lens[i]);
-		v = calloc((size_t)3 * NPHASE * ops, sizeof(*v));
+		v = calloc((size_t)NSUB * NPHASE * ops, sizeof(*v));
 		if (!v)
 			return;
 		memset(cnt, 0, sizeof(cnt));
 		for (r = 0; r < ops; r++) {
-			for (k = 0; k < nsub; k++) {
-				pool_prepare(states[k]);
-				if (phase_cycle(k > 0, lens[i], t))
+			for (k = 0; k < NSUB; k++) {
+				/* Without a pool, pinned is measured once, as pool-off. */
+				if (!pool_default && (k == WARM || k == REFILLED))
+					continue;
+				pool_prepare(sub[k].pool);
+				if (phase_cycle(k != HEAP && k != HEAP_IDLE, k == REFILLED,
+						k >= HEAP_IDLE, lens[i], t))
 					continue;
 				for (j = 0; j < NPHASE; j++)
 					v[(k * NPHASE + j) * ops + cnt[k]] = t[j];
 				cnt[k]++;
 			}
 		}
-		for (k = 1; k < nsub; k++)
+		for (k = 0; k < NSUB; k++) {
+			if (sub[k].base < 0)
+				continue;
 			for (j = 0; j < NPHASE; j++)
-				row(kases[j], lens[i], pool_default ? names[k] : "pinned",
-				    names[0], "s",
+				row(kases[j], lens[i],
+				    pool_default || k != OFF ? sub[k].name : "pinned",
+				    sub[sub[k].base].name, "s",
 				    summarize(v + (k * NPHASE + j) * ops, cnt[k]),
-				    summarize(v + j * ops, cnt[0]), "", NULL);
+				    summarize(v + (sub[k].base * NPHASE + j) * ops,
+					      cnt[sub[k].base]), "", NULL);
+		}
 		free(v);
 	}
 }
