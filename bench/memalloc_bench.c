@@ -31,8 +31,11 @@
  *                 caller meets after a burst emptied the pool.
  *   pool-off:     pool_size=0.
  * Every other subject, memalloc's and the peers', runs with the pool warm,
- * so that no refill runs during its operation. The pool is set up outside
- * the timed part. A module without the pool gives one "pinned" subject.
+ * so that no refill runs during its operation unless the operation takes
+ * a chunk (a refill then runs beside the rest of it). The pool is set up
+ * outside the timed part, and the waits for it spin (see spin()). A
+ * module without the pool gives one "pinned" subject. Case 8 has more
+ * states of its own (see bench_phases()).
  *
  * Peers the kernel lacks (dma-buf heaps, udmabuf, hugetlb pages, memalloc
  * kinds) give no row. stderr gets notes: what failed, and the pool's hits
@@ -309,7 +312,7 @@ static void pool_set(unsigned long bytes)
 /*
  * Spin for @seconds. The waits between operations spin rather than sleep:
  * an operation that follows a sleep, which lets the guest's CPU go idle,
- * takes up to twice as long under emulation (case 8 shows it), and a
+ * takes up to three times as long under emulation (case 8 shows it), and a
  * subject whose setup slept would be measured apart from one whose setup
  * did not.
  */
@@ -1272,15 +1275,20 @@ out:
 
 /*
  * Case 8: the PINNED cycle of case 2 in its parts, against the system
- * heap's: the allocation; mmap() and close(); a touch of every page (for
- * memalloc the one fault that maps the whole vma; the heap maps its pages
- * in mmap()); munmap(), which unmaps and, the fd being closed, frees.
- * Where a whole cycle is slower, this shows in which part. With the pool
- * warm, the allocation takes a chunk and the pool's thread refills it
- * beside the parts that follow; pinned-pool-refilled waits (spinning,
- * untimed) for that refill before them. The "-after-idle" subjects sleep
- * 5 ms before each cycle, so that it begins on a CPU that was idle: what
- * that costs an operation is why the waits between operations spin.
+ * heap's: the allocation; mmap() (of an address reserved PROT_NONE first,
+ * as case 2 maps) and close(); a touch of every page (for memalloc the one
+ * fault that maps the whole vma; the heap maps its pages in mmap());
+ * munmap(), which unmaps and, the fd being closed, frees. Where a whole
+ * cycle is slower, this shows in which part. With the pool warm, the
+ * allocation takes a chunk and the pool's thread refills it beside the
+ * parts that follow; pinned-pool-refilled waits (spinning, untimed) for
+ * that refill before them, and is compared with pinned-pool-warm too.
+ * The "-after-idle" subjects sleep 5 ms before each cycle, so that it
+ * begins on a CPU that was idle; they are compared with the heap after
+ * idle. The subjects take their turns in an order shuffled each round, so
+ * that none always follows the same one's setup; a first round is not
+ * counted. A sample during which a wait for the pool timed out is dropped
+ * and counted in the notes.
  */
 enum { PHASE_ALLOC, PHASE_MAP, PHASE_TOUCH, PHASE_UNMAP, NPHASE };
 
@@ -1322,25 +1330,31 @@ static int phase_cycle(bool pinned, bool refilled, bool idle, size_t len,
 
 static void bench_phases(void)
 {
-	static const size_t lens[] = { 64 * KIB, MIB };
+	static const size_t lens[] = { 64 * KIB, MIB, 16 * MIB, 256 * MIB };
 	static const char *const kases[NPHASE] = {
 		"8-phase-alloc", "8-phase-mmap", "8-phase-touch", "8-phase-munmap-free",
 	};
-	enum { HEAP, OFF, WARM, REFILLED, HEAP_IDLE, OFF_IDLE, NSUB };
+	enum { HEAP, OFF, WARM, REFILLED, HEAP_IDLE, OFF_IDLE, WARM_IDLE, NSUB };
 	static const struct {
-		const char *name;
+		const char *name, *alone;	/* its name; without a pool */
 		enum pool_state pool;
-		int base;	/* the subject it is compared with */
+		bool pinned, refilled, idle;
+		int base, base2;		/* compared with; -1: none */
 	} sub[NSUB] = {
-		[HEAP] = { "dma-heap-system", POOL_WARM, -1 },
-		[OFF] = { "pinned-pool-off", POOL_OFF, HEAP },
-		[WARM] = { "pinned-pool-warm", POOL_WARM, HEAP },
-		[REFILLED] = { "pinned-pool-refilled", POOL_WARM, HEAP },
-		[HEAP_IDLE] = { "dma-heap-system-after-idle", POOL_WARM, HEAP },
-		[OFF_IDLE] = { "pinned-pool-off-after-idle", POOL_OFF, HEAP_IDLE },
+		[HEAP] = { "dma-heap-system", NULL, POOL_WARM, false, false, false, -1, -1 },
+		[OFF] = { "pinned-pool-off", "pinned", POOL_OFF, true, false, false, HEAP, -1 },
+		[WARM] = { "pinned-pool-warm", NULL, POOL_WARM, true, false, false, HEAP, -1 },
+		[REFILLED] = { "pinned-pool-refilled", NULL, POOL_WARM, true, true, false,
+			       HEAP, WARM },
+		[HEAP_IDLE] = { "dma-heap-system-after-idle", NULL, POOL_WARM, false, false,
+				true, HEAP, -1 },
+		[OFF_IDLE] = { "pinned-pool-off-after-idle", "pinned-after-idle", POOL_OFF,
+			       true, false, true, HEAP_IDLE, -1 },
+		[WARM_IDLE] = { "pinned-pool-warm-after-idle", NULL, POOL_WARM, true, false,
+				true, HEAP_IDLE, -1 },
 	};
-	int ops, r, k, j, cnt[NSUB];
-	unsigned int i;
+	unsigned int seed = 8, i;
+	int ops, r, k, j, x, order[NSUB], cnt[NSUB], dropped[NSUB], err[NSUB], timeouts;
 	double t[NPHASE], *v;
 
 	if (system_heap < 0)
@@ -1350,15 +1364,38 @@ static void bench_phases(void)
 		v = calloc((size_t)NSUB * NPHASE * ops, sizeof(*v));
 		if (!v)
 			return;
-		memset(cnt, 0, sizeof(cnt));
-		for (r = 0; r < ops; r++) {
-			for (k = 0; k < NSUB; k++) {
-				/* Without a pool, pinned is measured once, as pool-off. */
-				if (!pool_default && (k == WARM || k == REFILLED))
+		for (k = 0; k < NSUB; k++) {
+			cnt[k] = dropped[k] = err[k] = 0;
+			order[k] = k;
+		}
+		/* Round -1 is the uncounted first one. */
+		for (r = -1; r < ops; r++) {
+			for (k = NSUB - 1; k > 0; k--) {
+				j = rand_r(&seed) % (k + 1);
+				x = order[k];
+				order[k] = order[j];
+				order[j] = x;
+			}
+			for (x = 0; x < NSUB; x++) {
+				k = order[x];
+				/* Without a pool, pinned is measured as pool-off only. */
+				if (err[k] || (!pool_default && sub[k].pool == POOL_WARM &&
+					       sub[k].pinned))
 					continue;
+				timeouts = pool_timeouts;
 				pool_prepare(sub[k].pool);
-				if (phase_cycle(k != HEAP && k != HEAP_IDLE, k == REFILLED,
-						k >= HEAP_IDLE, lens[i], t))
+				err[k] = phase_cycle(sub[k].pinned, sub[k].refilled,
+						     sub[k].idle, lens[i], t);
+				if (err[k]) {
+					fprintf(stderr, "8-phase %s %s: %s\n", size_name(lens[i]),
+						sub[k].name, strerror(-err[k]));
+					continue;
+				}
+				if (pool_timeouts != timeouts) {
+					dropped[k]++;
+					continue;
+				}
+				if (r < 0)
 					continue;
 				for (j = 0; j < NPHASE; j++)
 					v[(k * NPHASE + j) * ops + cnt[k]] = t[j];
@@ -1366,15 +1403,26 @@ static void bench_phases(void)
 			}
 		}
 		for (k = 0; k < NSUB; k++) {
-			if (sub[k].base < 0)
-				continue;
-			for (j = 0; j < NPHASE; j++)
-				row(kases[j], lens[i],
-				    pool_default || k != OFF ? sub[k].name : "pinned",
-				    sub[sub[k].base].name, "s",
-				    summarize(v + (k * NPHASE + j) * ops, cnt[k]),
-				    summarize(v + (sub[k].base * NPHASE + j) * ops,
-					      cnt[sub[k].base]), "", NULL);
+			const char *name = pool_default || !sub[k].alone ? sub[k].name :
+					   sub[k].alone;
+
+			if (dropped[k])
+				fprintf(stderr, "8-phase %s %s: %d samples dropped, %s\n",
+					size_name(lens[i]), name, dropped[k],
+					"a wait for the pool timed out");
+			for (x = 0; x < 2; x++) {
+				int b = x ? sub[k].base2 : sub[k].base;
+
+				if (b < 0)
+					continue;
+				for (j = 0; j < NPHASE; j++)
+					row(kases[j], lens[i], name,
+					    pool_default || !sub[b].alone ? sub[b].name :
+					    sub[b].alone, "s",
+					    summarize(v + (k * NPHASE + j) * ops, cnt[k]),
+					    summarize(v + (b * NPHASE + j) * ops, cnt[b]),
+					    "", NULL);
+			}
 		}
 		free(v);
 	}
@@ -1474,7 +1522,7 @@ static const struct {
 } cases[] = {
 	{ '1', bench_alloc_only }, { '2', bench_cycles }, { '3', bench_first_touch },
 	{ '4', bench_map_1g }, { '6', bench_processes }, { '7', bench_contig_worst },
-	{ '5', bench_fragmented }, { '8', bench_phases },
+	{ '8', bench_phases }, { '5', bench_fragmented },
 };
 
 int main(int argc, char **argv)

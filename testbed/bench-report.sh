@@ -149,10 +149,12 @@ others memory as the earlier ones left it), 6 processes allocating and
 freeing 1 MiB side by side, 7 a contiguous request that cannot be met,
 8 the pinned cycle of case 2 in its parts (allocation, mmap, touch,
 munmap with the free) against the system heap's, with the pool off, warm,
-and warm with its refill waited for after the allocation, and after the
-CPU was idle 5 ms (the waits between operations spin: under emulation an
-operation that begins on a CPU just idle takes up to twice as long). The
-short table of each kernel shows, of each job, memalloc against its best
+and warm with its refill waited for after the allocation (against warm
+too); and the heap, pool off and pool warm after the CPU was idle 5 ms,
+against the heap after idle (the waits between operations spin: under
+emulation an operation that begins on a CPU just idle takes up to three
+times as long); its subjects take turns in an order shuffled each round.
+The short table of each kernel shows, of each job, memalloc against its best
 peer (the least time, or the most operations per second; the memset
 floor is no peer), and every row that has a target."
 
